@@ -1,0 +1,25 @@
+"""Test setup shared by tests/ and the docstring examples in lit_tf/.
+
+Splits the CPU into two logical devices before TensorFlow starts, so that
+MirroredStrategy tests run on any machine.
+"""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+_cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(
+    _cpu, [tf.config.LogicalDeviceConfiguration()] * 2
+)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_keras_state():
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(0)
+    yield

@@ -1,0 +1,166 @@
+"""Export a student as SavedModel or TFLite, reloaded and checked against Keras.
+
+Both exports go through Keras' own `Model.export`; each is then reloaded (the
+SavedModel with `tf.saved_model.load`, the TFLite file with the
+`ai_edge_litert` interpreter) and run on sample inputs next to the Keras
+model. The report holds the largest absolute difference of the outputs and
+the share of samples whose top-1 class agrees; an export outside tolerance
+is deleted and raises.
+
+Example:
+
+>>> import os, tempfile, keras
+>>> from lit_tf import export
+>>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+>>> path = os.path.join(tempfile.mkdtemp(), "m.tflite")
+>>> report = export.to_tflite(model, path)
+>>> report.max_abs_diff < 1e-4, report.top1_agreement
+(True, 1.0)
+"""
+
+import dataclasses
+import os
+import shutil
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+QUANTIZATIONS = ("none", "float16", "int8")
+FLOAT32_TOLERANCE = 1e-4
+FLOAT16_TOLERANCE = 1e-2  # relative to the output scale
+INT8_MIN_TOP1_AGREEMENT = 0.99
+
+
+@dataclasses.dataclass(frozen=True)
+class ExportReport:
+    """What an export wrote and how closely it reproduces the Keras model."""
+
+    path: str
+    max_abs_diff: float
+    top1_agreement: float
+    samples: int
+
+
+def sample_inputs(model, count=32, seed=0):
+    """Standard-normal inputs of the model's input shape, for parity checks."""
+    shape = tuple(model.inputs[0].shape[1:])
+    if None in shape:
+        raise ValueError(
+            f"Model '{model.name}' has an input of unknown size {shape}: pass sample_data."
+        )
+    return np.random.default_rng(seed).normal(size=(count, *shape)).astype("float32")
+
+
+def _report(path, expected, actual):
+    expected, actual = np.asarray(expected), np.asarray(actual)
+    agreement = float(np.mean(expected.argmax(-1) == actual.argmax(-1)))
+    return ExportReport(path, float(np.max(np.abs(expected - actual))), agreement, len(expected))
+
+
+def _remove(path):
+    if os.path.isdir(path):
+        shutil.rmtree(path)
+    elif os.path.exists(path):
+        os.remove(path)
+
+
+def _check(report, quantize, scale):
+    if quantize == "int8":
+        ok = report.top1_agreement >= INT8_MIN_TOP1_AGREEMENT
+        limit = f"top-1 agreement >= {INT8_MIN_TOP1_AGREEMENT}"
+    else:
+        tolerance = FLOAT32_TOLERANCE if quantize == "none" else FLOAT16_TOLERANCE * max(scale, 1.0)
+        ok = report.max_abs_diff <= tolerance
+        limit = f"max |difference| <= {tolerance:g}"
+    if not ok:
+        _remove(report.path)
+        raise ValueError(
+            f"The {quantize} export at {report.path} does not reproduce the Keras model "
+            f"({limit}; got max |difference| {report.max_abs_diff:g}, top-1 agreement "
+            f"{report.top1_agreement:.3f}); it was deleted. For int8, pass more "
+            "representative_data from the training set."
+        )
+    return report
+
+
+def to_saved_model(model, path, sample_data=None):
+    """Exports `model` as a TF SavedModel at `path` and checks it.
+
+    Args:
+        model: `keras.Model`.
+        path: str, a directory to create.
+        sample_data: array of inputs, or `None` for `sample_inputs(model)`.
+
+    Returns:
+        `ExportReport`.
+    """
+    x = sample_inputs(model) if sample_data is None else np.asarray(sample_data)
+    model.export(path, format="tf_saved_model", verbose=False)
+    reloaded = tf.saved_model.load(path)  # held: its variables die with it
+    served = reloaded.serve(tf.constant(x))
+    return _check(_report(path, model.predict(x, verbose=0), served), "none", 1.0)
+
+
+def _litert_converter_settings(quantize, representative_data):
+    if quantize == "float16":
+        return {"optimizations": [tf.lite.Optimize.DEFAULT], "target_spec": {"supported_types": [tf.float16]}}
+    if quantize == "int8":
+        if representative_data is None:
+            raise ValueError(
+                "int8 quantization needs representative_data: a few hundred training inputs."
+            )
+        samples = np.asarray(representative_data, dtype="float32")
+
+        def representative_dataset():
+            for sample in samples:
+                yield [sample[None]]
+
+        return {"optimizations": [tf.lite.Optimize.DEFAULT], "representative_dataset": representative_dataset}
+    return {}
+
+
+def run_tflite(path, x):
+    """Runs a TFLite file on a batch `x`, one sample at a time, and returns its outputs."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=path)
+    interpreter.allocate_tensors()
+    (input_detail,), (output_detail,) = interpreter.get_input_details(), interpreter.get_output_details()
+    outputs = []
+    for sample in x:
+        interpreter.set_tensor(input_detail["index"], sample[None].astype(input_detail["dtype"]))
+        interpreter.invoke()
+        outputs.append(interpreter.get_tensor(output_detail["index"])[0])
+    return np.stack(outputs)
+
+
+def to_tflite(model, path, quantize="none", representative_data=None, sample_data=None):
+    """Exports `model` as a TFLite (LiteRT) file at `path` and checks it.
+
+    Args:
+        model: `keras.Model`.
+        path: str, ending in `.tflite`.
+        quantize: one of `"none"`, `"float16"`, `"int8"` (dynamic-range
+            int8 weights and activations calibrated on `representative_data`,
+            float inputs and outputs).
+        representative_data: array of inputs, required for `"int8"`.
+        sample_data: array of inputs for the check, or `None`: the
+            representative data if given, else `sample_inputs(model)`.
+
+    Returns:
+        `ExportReport`; raises `ValueError` (and deletes the file) when the
+        export is outside tolerance.
+    """
+    if quantize not in QUANTIZATIONS:
+        raise ValueError(f"quantize must be one of {QUANTIZATIONS}. Received: quantize={quantize!r}")
+    settings = _litert_converter_settings(quantize, representative_data)
+    if sample_data is None:
+        sample_data = representative_data if representative_data is not None else sample_inputs(model)
+    x = np.asarray(sample_data, dtype="float32")
+    input_shape = (1, *x.shape[1:])
+    signature = [keras.InputSpec(shape=input_shape, dtype="float32")]
+    model.export(path, format="litert", input_signature=signature, verbose=False, **settings)
+    expected = model.predict(x, verbose=0)
+    report = _report(path, expected, run_tflite(path, x))
+    return _check(report, quantize, float(np.max(np.abs(expected))))

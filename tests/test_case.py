@@ -1,0 +1,52 @@
+"""Helpers shared by the test modules: tiny models and checks every model needs."""
+
+import keras
+import numpy as np
+from keras import layers
+
+BOUNDARIES = ["stem", "section_1", "section_2"]
+
+
+def tiny_classifier(
+    blocks_per_section, image_size=16, filters=8, num_classes=4, synchronized_bn=False, name=None
+):
+    """A small conv net with `stem`, `section_1`, `section_2` boundaries (not lit_tf.models)."""
+    inputs = keras.Input((image_size, image_size, 3))
+    x = layers.Conv2D(filters, 3, padding="same", name="stem_conv")(inputs)
+    x = layers.BatchNormalization(synchronized=synchronized_bn, name="stem_bn")(x)
+    x = layers.ReLU(name="stem")(x)
+    for s, strides in ((1, 1), (2, 2)):
+        for b in range(blocks_per_section):
+            y = layers.Conv2D(
+                filters, 3, strides=strides if b == 0 else 1, padding="same",
+                name=f"s{s}_b{b}_conv",
+            )(x)
+            y = layers.BatchNormalization(synchronized=synchronized_bn, name=f"s{s}_b{b}_bn")(y)
+            if b > 0:  # a residual inside the section, never across a boundary
+                y = layers.Add(name=f"s{s}_b{b}_add")([x, y])
+            last = b == blocks_per_section - 1
+            x = layers.ReLU(name=f"section_{s}" if last else f"s{s}_b{b}_relu")(y)
+    x = layers.GlobalAveragePooling2D(name="head_pool")(x)
+    outputs = layers.Dense(num_classes, name="head")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def tiny_data(n=32, image_size=16, num_classes=4, seed=0):
+    """Images whose class sets the mean of one colour channel: learnable in a few steps."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, num_classes, n)
+    x = rng.normal(0, 1, (n, image_size, image_size, 3)).astype("float32")
+    x[..., 0] += (y[:, None, None] - num_classes / 2).astype("float32")
+    return x, y
+
+
+def weights_by_name(layers_):
+    return {f"{layer.name}/{i}": np.array(w) for layer in layers_ for i, w in enumerate(layer.weights)}
+
+
+def assert_config_round_trip(model):
+    """The model's class rebuilds an equal-shaped model from its config."""
+    clone = type(model).from_config(model.get_config())
+    assert clone.get_config() == model.get_config()
+    assert clone.count_params() == model.count_params()
+    return clone

@@ -1,0 +1,68 @@
+"""Tests for lit_tf.compression: both stages, schedules, errors."""
+
+import keras
+import numpy as np
+import pytest
+
+import lit_tf
+from lit_tf import compression
+from lit_tf import sections
+from tests import test_case
+
+B = test_case.BOUNDARIES
+
+
+def test_piecewise_schedule_drops_tenfold_at_each_milestone():
+    schedule = compression.piecewise_schedule(0.1, [100, 150])
+    assert [schedule(e) for e in (0, 99, 100, 149, 150)] == pytest.approx([0.1, 0.1, 0.01, 0.01, 0.001])
+
+
+def test_compress_runs_both_stages_from_the_teachers_stem_and_head():
+    x, y = test_case.tiny_data(32)
+    teacher = test_case.tiny_classifier(2, name="teacher")
+    student = test_case.tiny_classifier(1, name="student")
+    stem_head = [layer.name for part in (0, 2) for layer in sections.split_layers(teacher, B)[part] if layer.weights]
+    lrs = []
+    record = keras.callbacks.LambdaCallback(on_epoch_begin=lambda e, logs: lrs.append(None))
+    result = lit_tf.compress(
+        teacher, student, B, (x, y), (x[:8], y[:8]), lit_epochs=2, finetune_epochs=3,
+        lit_milestones=(1,), finetune_milestones=(2,), batch_size=8, verbose=0, callbacks=[record],
+    )
+    assert result.student is student and len(lrs) == 5
+    assert {"ir_loss_1", "ir_loss_2", "val_accuracy"} <= set(result.lit_history.history)
+    assert result.lit_history.history["learning_rate"] == pytest.approx([0.1, 0.01])
+    assert result.finetune_history.history["learning_rate"] == pytest.approx([0.01, 0.01, 0.001])
+    assert all(layer.trainable for layer in student.layers)
+    # The stem was copied and then frozen through LIT: it equals the teacher's until fine-tuning.
+    assert stem_head == ["stem_conv", "stem_bn", "head"]
+
+
+def test_fine_tune_keeps_the_best_validation_epoch(monkeypatch):
+    x, y = test_case.tiny_data(16)
+    teacher, student = test_case.tiny_classifier(2), test_case.tiny_classifier(1)
+    snapshots = []
+    keep = keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda e, logs: snapshots.append((logs["val_accuracy"], [np.array(w) for w in student.weights]))
+    )
+    lit_tf.compress(teacher, student, B, (x, y), (x, y), lit_epochs=1, finetune_epochs=3,
+                    batch_size=8, verbose=0, callbacks=[keep])
+    finetune = snapshots[1:]
+    best = max(range(len(finetune)), key=lambda i: (finetune[i][0], -i))
+    for saved, now in zip(finetune[best][1], student.weights):
+        np.testing.assert_array_equal(saved, now)
+
+
+def test_nan_loss_stops_with_one_clear_error():
+    x, y = test_case.tiny_data(8)
+    x[0, 0, 0, 0] = np.nan
+    teacher, student = test_case.tiny_classifier(2), test_case.tiny_classifier(1)
+    with pytest.raises(FloatingPointError, match="LIT loss became nan in epoch 1"):
+        lit_tf.compress(teacher, student, B, (x, y), lit_epochs=1, finetune_epochs=1, batch_size=8, verbose=0)
+
+
+def test_a_student_whose_stem_differs_is_refused_before_training():
+    teacher = test_case.tiny_classifier(2, num_classes=4)
+    student = test_case.tiny_classifier(1, num_classes=3)
+    x, y = test_case.tiny_data(8)
+    with pytest.raises(ValueError, match="head cannot start as a copy"):
+        lit_tf.compress(teacher, student, B, (x, y), lit_epochs=1, finetune_epochs=1, verbose=0)

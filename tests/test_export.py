@@ -1,0 +1,57 @@
+"""Tests for lit_tf.export: every format reloads and reproduces the Keras model."""
+
+import os
+
+import keras
+import numpy as np
+import pytest
+
+from lit_tf import export
+from lit_tf import models
+from tests import test_case
+
+
+@pytest.fixture(scope="module")
+def trained():
+    keras.utils.set_random_seed(0)
+    model = models.CifarResNet(depth=8, image_shape=(16, 16, 3), filters=(8, 8, 8), num_classes=4)
+    x, y = test_case.tiny_data(64)
+    model.compile(keras.optimizers.Adam(3e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(x, y, epochs=10, batch_size=16, verbose=0)
+    return model, x
+
+
+def test_saved_model_matches_keras(trained, tmp_path):
+    model, x = trained
+    report = export.to_saved_model(model, str(tmp_path / "student"), x)
+    assert report.max_abs_diff < export.FLOAT32_TOLERANCE and report.top1_agreement == 1.0
+    assert os.path.exists(tmp_path / "student" / "saved_model.pb")
+
+
+@pytest.mark.parametrize("quantize, max_diff", [("none", 1e-4), ("float16", 5e-2), ("int8", None)])
+def test_tflite_matches_keras(trained, tmp_path, quantize, max_diff):
+    model, x = trained
+    path = str(tmp_path / f"student_{quantize}.tflite")
+    report = export.to_tflite(model, path, quantize, representative_data=x if quantize == "int8" else None, sample_data=x)
+    assert report.top1_agreement >= export.INT8_MIN_TOP1_AGREEMENT
+    if max_diff is not None:
+        assert report.max_abs_diff < max_diff
+    np.testing.assert_allclose(export.run_tflite(path, x[:2]), model.predict(x[:2], verbose=0), atol=max_diff or 0.5)
+
+
+def test_unknown_quantization_and_int8_without_data_are_refused(trained, tmp_path):
+    model, _ = trained
+    with pytest.raises(ValueError, match="quantize must be one of"):
+        export.to_tflite(model, str(tmp_path / "m.tflite"), "int4")
+    with pytest.raises(ValueError, match="needs representative_data"):
+        export.to_tflite(model, str(tmp_path / "m.tflite"), "int8")
+
+
+def test_an_export_outside_tolerance_is_deleted(trained, tmp_path, monkeypatch):
+    model, x = trained
+    monkeypatch.setattr(export, "FLOAT32_TOLERANCE", 0.0)
+    monkeypatch.setattr(export, "run_tflite", lambda path, x: model.predict(x, verbose=0) + 1.0)
+    path = tmp_path / "bad.tflite"
+    with pytest.raises(ValueError, match="does not reproduce the Keras model.*deleted"):
+        export.to_tflite(model, str(path), sample_data=x[:4])
+    assert not path.exists()

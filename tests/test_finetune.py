@@ -1,0 +1,36 @@
+"""Tests for lit_tf.finetune.KDDistiller."""
+
+import keras
+import numpy as np
+import pytest
+
+from lit_tf import KDDistiller
+from lit_tf import losses
+from tests import test_case
+
+
+def test_loss_is_the_reference_kd_plus_coupled_weight_decay():
+    x, y = test_case.tiny_data(8)
+    teacher = test_case.tiny_classifier(2)
+    student = test_case.tiny_classifier(1)
+    distiller = KDDistiller(teacher, student, temperature=4.0, alpha=0.7, weight_decay=1e-3)
+    distiller.compile("sgd")
+    s, t = student(x, training=True), teacher(x)
+    expected = losses.KDLoss(4.0, 0.7)(y, t, s) + losses.l2_penalty(student.trainable_weights, 1e-3)
+    actual = distiller.compute_loss(x, y, s, training=True)
+    assert float(actual) == pytest.approx(float(expected), rel=1e-5)
+
+
+def test_trains_every_student_weight_and_no_teacher_weight():
+    x, y = test_case.tiny_data(16)
+    teacher = test_case.tiny_classifier(2)
+    student = test_case.tiny_classifier(1)
+    teacher_before = [np.array(w) for w in teacher.weights]
+    kernels = [w for w in student.trainable_weights if w.path.endswith("kernel")]
+    kernels_before = [np.array(w) for w in kernels]
+    distiller = KDDistiller(teacher, student)
+    distiller.compile(keras.optimizers.SGD(0.1), metrics=["accuracy"])
+    distiller.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    assert all(not np.allclose(a, b) for a, b in zip(kernels_before, kernels))  # stem and head too
+    for a, b in zip(teacher_before, teacher.weights):
+        np.testing.assert_array_equal(a, b)

@@ -1,0 +1,119 @@
+"""Tests for lit_tf.lit.LITDistiller on tiny models built here (not lit_tf.models)."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from lit_tf import LITDistiller
+from lit_tf import sections
+from tests import test_case
+
+B = test_case.BOUNDARIES
+
+
+def _pair(**kwargs):
+    teacher = test_case.tiny_classifier(blocks_per_section=3, name="teacher", **kwargs)
+    student = test_case.tiny_classifier(blocks_per_section=1, name="student", **kwargs)
+    return teacher, student
+
+
+def _trained_teacher(x, y):
+    teacher, _ = _pair()
+    teacher.compile(keras.optimizers.Adam(3e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    teacher.fit(x, y, epochs=10, batch_size=8, verbose=0)
+    return teacher
+
+
+def test_lit_lowers_every_ir_loss_and_the_validation_loss_and_freezes_the_rest():
+    x, y = test_case.tiny_data(64)
+    teacher = _trained_teacher(x, y)
+    _, student = _pair()
+    sections.copy_stem_and_head(teacher, student, B)
+    stem, _, head = sections.split_layers(student, B)
+    frozen_before = test_case.weights_by_name(stem + head)  # BN moving stats included
+    teacher_before = test_case.weights_by_name(teacher.layers)
+
+    distiller = LITDistiller(teacher, student, B, beta=0.5)
+    distiller.compile(keras.optimizers.SGD(0.05, momentum=0.9), metrics=["accuracy"])
+    history = distiller.fit(x, y, validation_data=(x[:16], y[:16]), epochs=8, batch_size=8, verbose=0).history
+
+    for key in ["ir_loss_1", "ir_loss_2", "val_loss"]:
+        assert history[key][-1] < 0.7 * history[key][0], (key, history[key])
+    for name, value in test_case.weights_by_name(stem + head).items():
+        np.testing.assert_array_equal(value, frozen_before[name], err_msg=name)
+    for name, value in test_case.weights_by_name(teacher.layers).items():
+        np.testing.assert_array_equal(value, teacher_before[name], err_msg=name)
+    assert {v.path for v in distiller.trainable_weights} == {
+        v.path for part in sections.cut(student, B) for v in part.trainable_weights
+    }
+
+
+def test_logs_the_loss_parts_and_combines_them_as_the_reference():
+    x, y = test_case.tiny_data(8)
+    teacher, student = _pair()
+    distiller = LITDistiller(teacher, student, B, beta=0.75)
+    distiller.compile("sgd")
+    logs = distiller.evaluate(x, y, batch_size=8, verbose=0, return_dict=True)
+    assert set(logs) == {"loss", "kd_loss", "ir_loss", "ir_loss_1", "ir_loss_2"}
+    assert logs["ir_loss"] == pytest.approx(logs["ir_loss_1"] + logs["ir_loss_2"], rel=1e-5)
+    assert logs["loss"] == pytest.approx((0.75 * logs["kd_loss"] + 0.25 * logs["ir_loss"]) / 2, rel=1e-5)
+
+
+def test_noise_reaches_the_sections_only_while_training():
+    x, y = test_case.tiny_data(8)
+    teacher, _ = _pair()
+    twin = keras.models.clone_model(teacher)
+    twin.set_weights(teacher.get_weights())
+    distiller = LITDistiller(teacher, twin, B, noise_stddev=0.1, beta=0.0, seed=1)
+    distiller.compile("sgd")
+    eval_ir = distiller.evaluate(x, y, verbose=0, return_dict=True)["ir_loss"]
+    assert eval_ir == pytest.approx(0.0, abs=1e-9)
+    train_ir = distiller.compute_loss(x, y, distiller(x, training=True), training=True)
+    assert float(train_ir) > 1e-4
+
+
+def test_needs_labels_unless_alpha_is_zero():
+    x, _ = test_case.tiny_data(4)
+    teacher, student = _pair()
+    distiller = LITDistiller(teacher, student, B)
+    with pytest.raises(ValueError, match="needs labels"):
+        distiller.compute_loss(x, None, distiller(x))
+    assert float(LITDistiller(teacher, student, B, alpha=0.0).compute_loss(x, None, student(x))) > 0
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"beta": 1.5}, "beta must be in"),
+    ({"temperature": 0}, "temperature must be > 0"),
+    ({"noise_stddev": -1}, "must be >= 0"),
+])
+def test_bad_hyper_parameters_are_refused(kwargs, message):
+    teacher, student = _pair()
+    with pytest.raises(ValueError, match=message):
+        LITDistiller(teacher, student, B, **kwargs)
+
+
+def _one_step_weights(strategy, initial, x, y):
+    with strategy.scope():
+        teacher, student = _pair(synchronized_bn=True)
+        teacher.set_weights(initial[0])
+        student.set_weights(initial[1])
+        distiller = LITDistiller(teacher, student, B, weight_decay=1e-3)
+        distiller.compile(keras.optimizers.SGD(0.1, momentum=0.9))
+    dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(8)
+    distiller.fit(dataset, epochs=1, verbose=0)
+    return [np.array(w) for w in student.weights]
+
+
+def test_mirrored_strategy_gives_the_same_step_as_one_device():
+    x, y = test_case.tiny_data(8)
+    teacher, student = _pair()
+    initial = (teacher.get_weights(), student.get_weights())
+    one = _one_step_weights(tf.distribute.get_strategy(), initial, x, y)
+    devices = [d.name for d in tf.config.list_logical_devices("CPU")][:2]
+    assert len(devices) == 2
+    two = _one_step_weights(tf.distribute.MirroredStrategy(devices), initial, x, y)
+    moved = [not np.allclose(a, b) for a, b in zip(one, initial[1])]
+    assert any(moved)
+    for a, b in zip(one, two):
+        np.testing.assert_allclose(a, b, atol=1e-5, rtol=1e-4)
