@@ -32,7 +32,8 @@ def test_saved_model_matches_keras(trained, tmp_path):
 def test_tflite_matches_keras(trained, tmp_path, quantize, max_diff):
     model, x = trained
     path = str(tmp_path / f"student_{quantize}.tflite")
-    report = export.to_tflite(model, path, quantize, representative_data=x if quantize == "int8" else None, sample_data=x)
+    representative = x if quantize == "int8" else None
+    report = export.to_tflite(model, path, quantize, representative_data=representative, sample_data=x)
     assert report.top1_agreement >= export.INT8_MIN_TOP1_AGREEMENT
     if max_diff is not None:
         assert report.max_abs_diff < max_diff

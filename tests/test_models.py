@@ -34,7 +34,8 @@ class ModelFamilyTest(parameterized.TestCase):
 
     @parameterized.named_parameters(
         ("resnet", models.CifarResNet, 14, 8, {"filters": (8, 16, 16)}),
-        ("resnext", models.CifarResNeXt, 20, 11, {"filters": (16, 16, 32), "cardinality": 2, "group_width": 4, "stem_filters": 8}),
+        ("resnext", models.CifarResNeXt, 20, 11,
+         {"filters": (16, 16, 32), "cardinality": 2, "group_width": 4, "stem_filters": 8}),
     )
     def test_family(self, cls, teacher_depth, student_depth, extra):
         kwargs = {**self.init_kwargs, **extra}
@@ -59,7 +60,10 @@ class ModelFamilyTest(parameterized.TestCase):
         np.testing.assert_allclose(keras.models.load_model(path)(x), model(x), atol=1e-6)
 
 
-@pytest.mark.parametrize("arch, message", [("resnet21", "depth must be 6n\\+2"), ("vgg16", "Unknown architecture 'vgg16'")])
+@pytest.mark.parametrize("arch, message", [
+    ("resnet21", "depth must be 6n\\+2"),
+    ("vgg16", "Unknown architecture 'vgg16'"),
+])
 def test_bad_architectures_say_what_is_valid(arch, message):
     with pytest.raises(ValueError, match=message):
         models.get(arch)

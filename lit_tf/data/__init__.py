@@ -1,0 +1,1 @@
+"""Datasets as `tf.data` pipelines of `(image, label)` batches: digits, CIFAR."""

@@ -1,0 +1,44 @@
+"""BUILD stays in step with the tree: every module and test has a target, every dep exists."""
+
+import ast
+import pathlib
+import subprocess
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+RULES = {"py_library", "py_test", "py_binary"}
+
+
+def build_targets():
+    """Reads BUILD (Starlark is Python syntax here) into `{name: {"srcs", "deps", "kind"}}`."""
+    targets = {}
+    for node in ast.walk(ast.parse((ROOT / "BUILD").read_text())):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) in RULES:
+            kwargs = {k.arg: k.value for k in node.keywords}
+            strings = lambda key: [e.value for e in getattr(kwargs.get(key), "elts", []) if isinstance(e, ast.Constant)]  # noqa: E731
+            targets[kwargs["name"].value] = {"srcs": strings("srcs"), "deps": strings("deps"), "kind": node.func.id}
+    return targets
+
+
+def tracked_python_files():
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "*.py"],
+                            cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    return [path for path in listed if not path.endswith("__init__.py") or path.startswith("lit_tf/")]
+
+
+def test_every_python_file_belongs_to_a_target():
+    covered = {src for target in build_targets().values() for src in target["srcs"]}
+    missing = [path for path in tracked_python_files() if path not in covered]
+    assert not missing, f"BUILD has no target for {missing}"
+
+
+def test_every_test_module_is_a_py_test():
+    tests = {src for t in build_targets().values() if t["kind"] == "py_test" for src in t["srcs"]}
+    files = tracked_python_files()
+    modules = [p for p in files if pathlib.Path(p).name.startswith("test_") and p != "tests/test_case.py"]
+    assert sorted(set(modules) - tests) == []
+
+
+def test_every_local_dep_names_a_target():
+    targets = build_targets()
+    dangling = {(name, dep) for name, t in targets.items() for dep in t["deps"] if dep.lstrip(":") not in targets}
+    assert not dangling, f"deps name missing targets: {sorted(dangling)}"
