@@ -131,9 +131,13 @@ def compress(
     """
     student_boundaries = list(student_boundaries or boundaries)
     if init_from_teacher:
-        sections.copy_stem_and_head(teacher, student, boundaries, student_boundaries)
+        try:
+            sections.copy_stem_and_head(teacher, student, boundaries, student_boundaries)
+        except ValueError as error:
+            raise ValueError(
+                f"{error} Pass init_from_teacher=False to keep the student's own stem and head."
+            ) from error
     fit_kwargs = {"batch_size": batch_size, "verbose": verbose}
-    accuracy = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
 
     if verbose:
         print(f"[lit_tf] Stage 1/2, LIT: {lit_epochs} epochs, sections {student_boundaries[1:]}")
@@ -148,7 +152,10 @@ def compress(
         noise_stddev=noise_stddev,
         weight_decay=weight_decay,
     )
-    lit.compile(optimizer=keras.optimizers.SGD(lit_learning_rate, momentum=momentum), metrics=accuracy)
+    lit.compile(
+        optimizer=keras.optimizers.SGD(lit_learning_rate, momentum=momentum),
+        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+    )
     lit_history = _fit(
         lit, train_data, val_data, lit_epochs,
         piecewise_schedule(lit_learning_rate, lit_milestones), callbacks, "LIT", **fit_kwargs,
