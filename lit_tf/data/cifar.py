@@ -16,6 +16,7 @@ Example:
 ...     assert images.shape[1:] == (32, 32, 3)
 """
 
+import functools
 import glob
 import os
 import pickle
@@ -47,8 +48,12 @@ def _read_batch(path):
     return images, labels
 
 
+@functools.lru_cache(maxsize=2)
 def load_archive(cifar_dir):
-    """Reads a `cifar-10-batches-py` folder into `{"train": (x, y), "test": (x, y)}`."""
+    """Reads a `cifar-10-batches-py` folder into `{"train": (x, y), "test": (x, y)}`.
+
+    Cached: the train, validation and test pipelines of one run read it once.
+    """
     if os.path.isdir(os.path.join(cifar_dir, "cifar-10-batches-py")):
         cifar_dir = os.path.join(cifar_dir, "cifar-10-batches-py")
     train_files = sorted(glob.glob(os.path.join(cifar_dir, "data_batch_*")))
