@@ -19,7 +19,6 @@ Example:
 (True, 1)
 """
 
-import math
 from typing import NamedTuple
 
 import keras
@@ -27,6 +26,7 @@ import keras
 from lit_tf import sections
 from lit_tf.finetune import KDDistiller
 from lit_tf.lit import LITDistiller
+from lit_tf.training import fit_stage
 
 
 class CompressResult(NamedTuple):
@@ -37,45 +37,22 @@ class CompressResult(NamedTuple):
     finetune_history: keras.callbacks.History
 
 
-def piecewise_schedule(learning_rate, milestones, factor=0.1):
-    """Returns `epoch -> lr`: `learning_rate`, times `factor` at each milestone epoch."""
-    milestones = sorted(milestones)
-
-    def schedule(epoch, _=None):
-        return learning_rate * factor ** sum(epoch >= m for m in milestones)
-
-    return schedule
+def accuracy_metric():
+    return keras.metrics.SparseCategoricalAccuracy(name="accuracy")
 
 
-class RaiseOnNaN(keras.callbacks.Callback):
-    """Stops training with one clear error when an epoch's loss is not finite."""
+def finetune_with_kd(teacher, student, train_data, val_data=None, *, epochs, learning_rate, milestones,
+                     temperature=6.0, alpha=0.95, momentum=0.9, weight_decay=1e-4, stage="finetune", **fit_kwargs):
+    """Stage 2 of LIT (and of the KD and FitNets baselines): end-to-end KD of the whole student.
 
-    def __init__(self, stage):
-        super().__init__()
-        self.stage = stage
-
-    def on_epoch_end(self, epoch, logs=None):
-        loss = (logs or {}).get("loss")
-        if loss is not None and not math.isfinite(loss):
-            raise FloatingPointError(
-                f"The {self.stage} loss became {loss} in epoch {epoch + 1}. Lower the "
-                "learning rate, check the inputs for NaN/inf, or check that the "
-                "teacher gives finite logits."
-            )
-
-
-def _fit(distiller, data, val_data, epochs, schedule, callbacks, stage, **fit_kwargs):
-    callbacks = [
-        keras.callbacks.LearningRateScheduler(schedule),
-        RaiseOnNaN(stage),
-        *(callbacks or []),
-    ]
-    if isinstance(data, tuple):
-        x, y = data
-    else:
-        x, y = data, None
-    return distiller.fit(
-        x, y, validation_data=val_data, epochs=epochs, callbacks=callbacks, **fit_kwargs
+    With `val_data` the student keeps its best epoch by validation accuracy.
+    Keyword arguments beyond the KD ones go to `lit_tf.training.fit_stage`.
+    """
+    distiller = KDDistiller(teacher, student, temperature=temperature, alpha=alpha, weight_decay=weight_decay)
+    distiller.compile(optimizer=keras.optimizers.SGD(learning_rate, momentum=momentum), metrics=[accuracy_metric()])
+    return fit_stage(
+        distiller, train_data, val_data, epochs=epochs, learning_rate=learning_rate,
+        milestones=milestones, stage=stage, target=student, **fit_kwargs,
     )
 
 
@@ -101,6 +78,7 @@ def compress(
     weight_decay=1e-4,
     init_from_teacher=True,
     callbacks=None,
+    checkpoint_dir=None,
     batch_size=None,
     verbose="auto",
 ):
@@ -123,6 +101,9 @@ def compress(
         init_from_teacher: bool, copy the teacher's stem and head into the
             student first (the reference does).
         callbacks: list of extra `keras.callbacks.Callback`, given to both stages.
+        checkpoint_dir: str or `None`. When set, each stage backs up every epoch
+            and writes its logs under it; run again after a crash, `compress`
+            continues from the last completed epoch and skips finished stages.
         batch_size: int, for array inputs only.
         verbose: passed to `fit`.
 
@@ -137,7 +118,8 @@ def compress(
             raise ValueError(
                 f"{error} Pass init_from_teacher=False to keep the student's own stem and head."
             ) from error
-    fit_kwargs = {"batch_size": batch_size, "verbose": verbose}
+    fit_kwargs = {"batch_size": batch_size, "verbose": verbose, "callbacks": callbacks,
+                  "checkpoint_dir": checkpoint_dir}
 
     if verbose:
         print(f"[lit_tf] Stage 1/2, LIT: {lit_epochs} epochs, sections {student_boundaries[1:]}")
@@ -152,34 +134,19 @@ def compress(
         noise_stddev=noise_stddev,
         weight_decay=weight_decay,
     )
-    lit.compile(
-        optimizer=keras.optimizers.SGD(lit_learning_rate, momentum=momentum),
-        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
-    )
-    lit_history = _fit(
-        lit, train_data, val_data, lit_epochs,
-        piecewise_schedule(lit_learning_rate, lit_milestones), callbacks, "LIT", **fit_kwargs,
+    lit.compile(optimizer=keras.optimizers.SGD(lit_learning_rate, momentum=momentum), metrics=[accuracy_metric()])
+    # The student's best epoch is chosen after fine-tuning, not here.
+    lit_history = fit_stage(
+        lit, train_data, val_data, epochs=lit_epochs, learning_rate=lit_learning_rate,
+        milestones=lit_milestones, stage="lit", target=student, keep_best=False, **fit_kwargs,
     )
 
     if verbose:
         print(f"[lit_tf] Stage 2/2, fine-tune: {finetune_epochs} epochs, whole student")
     sections.freeze_outside_sections(student, student_boundaries, frozen=False)
-    finetune = KDDistiller(
-        teacher, student, temperature=temperature, alpha=alpha, weight_decay=weight_decay
-    )
-    finetune.compile(
-        optimizer=keras.optimizers.SGD(finetune_learning_rate, momentum=momentum),
-        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
-    )
-    best = []
-    if val_data is not None:
-        best = [keras.callbacks.EarlyStopping(
-            monitor="val_accuracy", mode="max", patience=finetune_epochs + 1,
-            restore_best_weights=True, verbose=0,
-        )]
-    finetune_history = _fit(
-        finetune, train_data, val_data, finetune_epochs,
-        piecewise_schedule(finetune_learning_rate, finetune_milestones),
-        [*best, *(callbacks or [])], "fine-tune", **fit_kwargs,
+    finetune_history = finetune_with_kd(
+        teacher, student, train_data, val_data, epochs=finetune_epochs,
+        learning_rate=finetune_learning_rate, milestones=finetune_milestones, temperature=temperature,
+        alpha=alpha, momentum=momentum, weight_decay=weight_decay, **fit_kwargs,
     )
     return CompressResult(student, lit_history, finetune_history)

@@ -24,6 +24,7 @@ True
 import keras
 
 from lit_tf import losses
+from lit_tf import sections
 
 
 class KDDistiller(keras.distillation.Distiller):
@@ -55,6 +56,7 @@ class KDDistiller(keras.distillation.Distiller):
             name=name,
             **kwargs,
         )
+        sections.freeze(teacher)  # Distiller's own freeze misses a teacher reloaded frozen
         self.temperature = temperature
         self.alpha = alpha
         self.weight_decay = weight_decay

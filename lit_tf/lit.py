@@ -92,7 +92,7 @@ class LITDistiller(keras.Model):
         self.noise_stddev = noise_stddev
         self.weight_decay = weight_decay
 
-        teacher.trainable = False
+        sections.freeze(teacher)
         sections.freeze_outside_sections(student, student_boundaries)
         self._teacher_boundaries = sections.boundary_model(teacher, boundaries)
         self._student_sections = sections.cut(student, student_boundaries)

@@ -57,22 +57,25 @@ def layer_outputs(model):
     return outputs
 
 
-def boundary_tensors(model, boundaries):
-    """Returns the output tensor of each named boundary layer.
-
-    Args:
-        model: `keras.Model`, functional.
-        boundaries: list of str, K+1 layer names.
-
-    Raises:
-        ValueError: a name is unknown, the layer is called more than once, or
-            it has more than one output.
-    """
+def _check_count(boundaries):
     if len(boundaries) < 2:
         raise ValueError(
             "A model is cut by at least two boundary layer names (the stem's "
             f"last layer, then one per section). Received: boundaries={boundaries}"
         )
+
+
+def boundary_tensors(model, boundaries):
+    """Returns the output tensor of each named boundary layer.
+
+    Args:
+        model: `keras.Model`, functional.
+        boundaries: list of str, layer names.
+
+    Raises:
+        ValueError: a name is unknown, the layer is called more than once, or
+            it has more than one output.
+    """
     if len(set(boundaries)) != len(boundaries):
         raise ValueError(f"Boundary names repeat. Received: boundaries={boundaries}")
     outputs = layer_outputs(model)
@@ -110,6 +113,7 @@ def cut(model, boundaries):
         ValueError: a boundary does not cut the graph (a skip connection
             crosses it), or see `boundary_tensors`.
     """
+    _check_count(boundaries)
     tensors = boundary_tensors(model, boundaries)
     sections = []
     for k in range(1, len(boundaries)):
@@ -157,6 +161,7 @@ def check_compatible(teacher, student, teacher_boundaries, student_boundaries):
             f"teacher boundaries={teacher_boundaries}, "
             f"student boundaries={student_boundaries}"
         )
+    _check_count(teacher_boundaries)
     teacher_tensors = boundary_tensors(teacher, teacher_boundaries)
     student_tensors = boundary_tensors(student, student_boundaries)
     for k, (t, s) in enumerate(zip(teacher_tensors, student_tensors)):
@@ -190,6 +195,23 @@ def split_layers(model, boundaries):
         layer for layer in _without_inputs(model.layers) if id(layer) not in inside
     ]
     return stem, section_layers, head
+
+
+def freeze(model):
+    """Makes every layer and weight of `model` non-trainable, whatever state it came in.
+
+    `model.trainable = False` alone is not enough for a model loaded from a
+    `.keras` file that was saved frozen: Keras 3.15 restores it with
+    `trainable == False` on the model but trainable layers and weights, and
+    setting `False` again changes nothing, so a distiller's optimizer would
+    train the "frozen" teacher. Each layer is set explicitly.
+    """
+    model.trainable = False
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            freeze(layer)
+        else:
+            layer.trainable = False
 
 
 def freeze_outside_sections(model, boundaries, frozen=True):

@@ -6,6 +6,7 @@ import pytest
 
 from lit_tf import KDDistiller
 from lit_tf import losses
+from lit_tf.models import CifarResNet
 from tests import test_case
 
 
@@ -32,5 +33,21 @@ def test_trains_every_student_weight_and_no_teacher_weight():
     distiller.compile(keras.optimizers.SGD(0.1), metrics=["accuracy"])
     distiller.fit(x, y, epochs=1, batch_size=8, verbose=0)
     assert all(not np.allclose(a, b) for a, b in zip(kernels_before, kernels))  # stem and head too
+    for a, b in zip(teacher_before, teacher.weights):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_teacher_reloaded_from_a_frozen_save_stays_frozen(tmp_path):
+    # Keras 3.15 reloads a frozen model class with trainable layers; see lit_tf.sections.freeze.
+    x, y = test_case.tiny_data(16)
+    tiny = dict(image_shape=(16, 16, 3), filters=(8, 8, 8), num_classes=4)
+    teacher = CifarResNet(depth=8, **tiny)
+    teacher.trainable = False
+    teacher.save(tmp_path / "teacher.keras")
+    teacher = keras.saving.load_model(tmp_path / "teacher.keras")
+    teacher_before = [np.array(w) for w in teacher.weights]
+    distiller = KDDistiller(teacher, CifarResNet(depth=8, **tiny), weight_decay=1e-2)
+    distiller.compile(keras.optimizers.SGD(0.1))
+    distiller.fit(x, y, epochs=1, batch_size=8, verbose=0)
     for a, b in zip(teacher_before, teacher.weights):
         np.testing.assert_array_equal(a, b)

@@ -1,0 +1,66 @@
+"""What a run reports about a model: accuracy, size and cost; and the student's exports.
+
+Example:
+
+>>> from lit_tf import models, reporting
+>>> from lit_tf.data import digits
+>>> model = models.get("resnet8")
+>>> summary = reporting.model_summary(model, digits.provide_dataset("test", 128), "resnet8")
+>>> summary["params"], summary["flops"] > 10**7, 0 <= summary["accuracy"] <= 1
+(75770, True, True)
+"""
+
+import os
+
+import numpy as np
+
+from lit_tf import export
+from lit_tf.flops import count_flops
+from lit_tf.training import accuracy
+
+CHECK_SAMPLES = 256  # inputs for the parity checks and the int8 calibration
+
+
+def _first_inputs(dataset, count):
+    return np.concatenate([x.numpy() for x, _ in dataset.unbatch().batch(count).take(1)])
+
+
+def model_summary(model, test_data, arch):
+    """`{"arch", "accuracy", "params", "flops"}`: top-1 on `test_data`, FLOPs for one input."""
+    return {
+        "arch": arch,
+        "accuracy": round(accuracy(model, test_data), 4),
+        "params": int(model.count_params()),
+        "flops": count_flops(model),
+    }
+
+
+def export_student(student, folder, data, quantize="none"):
+    """Writes `student_savedmodel/`, `student.tflite` (+ `student_<quantize>.tflite`) into `folder`.
+
+    Each export is reloaded and checked against Keras (see `lit_tf.export`).
+
+    Args:
+        student: `keras.Model`.
+        folder: str.
+        data: dict with "train" and "validation" `tf.data.Dataset`s of `(x, y)` batches.
+        quantize: "none", "float16" or "int8".
+
+    Returns:
+        dict of file name -> `{"max_abs_diff", "top1_agreement"}`.
+    """
+    os.makedirs(folder, exist_ok=True)
+    samples = _first_inputs(data["validation"], CHECK_SAMPLES)
+    representative = _first_inputs(data["train"], CHECK_SAMPLES)
+    reports = {
+        "student_savedmodel": export.to_saved_model(student, os.path.join(folder, "student_savedmodel"), samples),
+        "student.tflite": export.to_tflite(student, os.path.join(folder, "student.tflite"), sample_data=samples),
+    }
+    if quantize != "none":
+        name = f"student_{quantize}.tflite"
+        reports[name] = export.to_tflite(student, os.path.join(folder, name), quantize=quantize,
+                                         representative_data=representative, sample_data=samples)
+    return {
+        name: {"max_abs_diff": float(report.max_abs_diff), "top1_agreement": float(report.top1_agreement)}
+        for name, report in reports.items()
+    }

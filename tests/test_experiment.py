@@ -1,0 +1,118 @@
+"""Tests for lit_tf.experiment: a whole run on bundled digits, and every bad input refused up front."""
+
+import json
+import os
+import pickle
+
+import numpy as np
+import pytest
+
+from lit_tf import experiment
+
+TINY = dict(dataset="digits", teacher_arch="resnet8", student_arch="resnet8", teacher_epochs=1,
+            lit_epochs=1, finetune_epochs=1, batch_size=256)
+
+
+@pytest.fixture(scope="module")
+def all_run(tmp_path_factory):
+    workdir = str(tmp_path_factory.mktemp("all"))
+    config = experiment.ExperimentConfig(mode="all", **TINY)
+    return config, workdir, experiment.run(config, workdir)
+
+
+def test_mode_all_trains_every_row_and_writes_result_models_logs_and_export(all_run):
+    _, workdir, result = all_run
+    assert json.loads(open(os.path.join(workdir, "result.json")).read()) == result
+    assert sorted(result["students"]) == ["fitnets", "kd", "lit", "scratch"]
+    assert result["student"] == result["students"]["lit"]
+    for summary in [result["teacher"], *result["students"].values()]:
+        assert set(summary) == {"arch", "accuracy", "params", "flops"} and 0 <= summary["accuracy"] <= 1
+    assert result["epochs"] == {"teacher": 1, "stage1": 1, "stage2": 1}
+    stages = ["teacher", "lit", "finetune", "kd_stage1", "kd_stage2", "fitnets_hints", "fitnets_kd",
+              "scratch_stage1", "scratch_stage2"]
+    for stage in stages:
+        assert os.path.exists(os.path.join(workdir, stage, "done.weights.h5")), stage
+        assert os.listdir(os.path.join(workdir, stage, "logs")), stage
+    lit_history = open(os.path.join(workdir, "lit", "history.csv")).readline()
+    assert all(f"ir_loss_{k}" in lit_history for k in (1, 2, 3))  # per-section IR losses are logged
+    assert sorted(os.listdir(os.path.join(workdir, "models"))) == [
+        "fitnets.keras", "kd.keras", "lit.keras", "scratch.keras", "teacher.keras"]
+    assert result["export"]["student.tflite"]["max_abs_diff"] < 1e-4
+    assert os.path.isdir(os.path.join(workdir, "export", "student_savedmodel"))
+
+
+def test_a_finished_run_started_again_reports_the_same_result(all_run):
+    config, workdir, result = all_run
+    again = experiment.run(config, workdir)
+    for name in ("teacher", "students", "epochs", "mode"):
+        assert again[name] == result[name], name
+
+
+def test_a_saved_teacher_is_distilled_without_training_a_new_one(all_run, tmp_path):
+    _, workdir, result = all_run
+    config = experiment.ExperimentConfig(
+        mode="kd", teacher_weights=os.path.join(workdir, "models", "teacher.keras"), export=False,
+        **dict(TINY, teacher_epochs=0))
+    kd = experiment.run(config, str(tmp_path))
+    assert kd["teacher"] == result["teacher"] and kd["epochs"]["teacher"] == 0
+    assert not os.path.exists(tmp_path / "teacher") and sorted(kd["students"]) == ["kd"]
+
+
+def _refused(tmp_path, error, match, **changes):
+    workdir = tmp_path / "run"
+    with pytest.raises(error, match=match):
+        experiment.run(experiment.ExperimentConfig(**dict(TINY, mode="lit", train_teacher=True, **changes)),
+                       str(workdir))
+    assert not workdir.exists()  # nothing claimed, nothing half-written
+
+
+def test_unknown_architecture(tmp_path):
+    _refused(tmp_path, ValueError, "Unknown architecture 'vgg16'", student_arch="vgg16")
+
+
+def test_student_whose_sections_do_not_fit_the_teacher(tmp_path):
+    _refused(tmp_path, ValueError,
+             "The stem ends in shape \\(32, 32, 16\\) in the teacher but \\(32, 32, 64\\) in the student",
+             student_arch="resnext11")
+
+
+def test_missing_cifar_dir(tmp_path):
+    _refused(tmp_path, FileNotFoundError, "No CIFAR-10 python archive in .*Extract cifar-10-python.tar.gz",
+             dataset="cifar10", cifar_dir=str(tmp_path / "nowhere"))
+
+
+def test_corrupt_batch_file(tmp_path):
+    folder = tmp_path / "cifar-10-batches-py"
+    folder.mkdir()
+    batch = {b"data": np.zeros((4, 3072), np.uint8), b"labels": [0, 1, 2, 3]}
+    for name in ("data_batch_1", "test_batch"):
+        (folder / name).write_bytes(pickle.dumps(batch))
+    (folder / "data_batch_2").write_bytes(b"\x80\x04truncated")
+    _refused(tmp_path, ValueError, "data_batch_2 is not a CIFAR-10 python-archive batch.*Re-extract",
+             dataset="cifar10", cifar_dir=str(folder))
+
+
+def test_workdir_of_another_configuration(tmp_path):
+    workdir = tmp_path / "run"
+    workdir.mkdir()
+    (workdir / "config.json").write_text(json.dumps({"mode": "all"}))
+    with pytest.raises(ValueError, match="holds a run with another configuration .*Use a new --workdir"):
+        experiment.run(experiment.ExperimentConfig(**dict(TINY, mode="scratch")), str(workdir))
+    assert os.listdir(workdir) == ["config.json"]
+
+
+@pytest.mark.parametrize("changes, match", [
+    (dict(batch_size=0), "batch_size must be > 0. Received: batch_size=0"),
+    (dict(mode="distill"), "mode must be one of .*Received: mode='distill'"),
+    (dict(mode="lit"), "mode='lit' distils from a trained teacher, and none was given. Pass --teacher_weights"),
+    (dict(dataset="imagenet"), "dataset must be one of"),
+    (dict(quantize="int4"), "quantize must be one of"),
+])
+def test_bad_configurations_are_refused_before_any_work(changes, match):
+    with pytest.raises(ValueError, match=match):
+        experiment.ExperimentConfig(**dict(TINY, **changes))
+
+
+def test_missing_teacher_weights_file():
+    with pytest.raises(FileNotFoundError, match="teacher_weights='/nowhere/t.keras' does not exist"):
+        experiment.ExperimentConfig(**dict(TINY, mode="kd", teacher_weights="/nowhere/t.keras"))

@@ -1,0 +1,108 @@
+"""Tests for lit_tf.training: resumable stages, best-epoch selection, progress lines."""
+
+import os
+
+import keras
+import numpy as np
+import pytest
+
+from lit_tf import training
+
+
+def _model():
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    model.compile(keras.optimizers.SGD(0.1), keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    return model
+
+
+def _data():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(32, 4)).astype("float32")
+    return x, np.argmax(x[:, :3], axis=1)
+
+
+class _EpochsSeen(keras.callbacks.Callback):
+    def __init__(self, stop_before=None):
+        super().__init__()
+        self.epochs, self.stop_before = [], stop_before
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.stop_before:
+            raise KeyboardInterrupt("killed")  # as a crash: nothing of this epoch is saved
+        self.epochs.append(epoch)
+
+
+def test_schedule_drops_tenfold_at_each_milestone():
+    schedule = training.piecewise_schedule(0.1, [100, 150])
+    assert [schedule(e) for e in (0, 99, 100, 149, 150)] == pytest.approx([0.1, 0.1, 0.01, 0.01, 0.001])
+
+
+def test_killed_stage_resumes_from_its_last_completed_epoch(tmp_path):
+    data, folder = _data(), str(tmp_path)
+    fit = dict(epochs=4, learning_rate=0.1, stage="demo", checkpoint_dir=folder, batch_size=8, verbose=0)
+    with pytest.raises(KeyboardInterrupt):
+        training.fit_stage(_model(), data, data, callbacks=[_EpochsSeen(stop_before=2)], **fit)
+    assert not training.is_done(folder, "demo")
+
+    seen = _EpochsSeen()
+    history = training.fit_stage(_model(), data, data, callbacks=[seen], **fit)
+    assert seen.epochs == [2, 3]  # epochs 0 and 1 came back from the backup
+    assert history.epoch == [0, 1, 2, 3] and len(history.history["val_accuracy"]) == 4
+    assert training.is_done(folder, "demo")
+    assert os.listdir(os.path.join(folder, "demo", "logs"))  # TensorBoard event files
+    assert not os.path.exists(os.path.join(folder, "demo", "backup"))
+
+
+def test_a_finished_stage_reloads_its_weights_instead_of_training(tmp_path):
+    data, folder = _data(), str(tmp_path)
+    fit = dict(epochs=2, learning_rate=0.1, stage="demo", checkpoint_dir=folder, batch_size=8, verbose=0)
+    trained = _model()
+    first = training.fit_stage(trained, data, data, **fit)
+    again, seen = _model(), _EpochsSeen()
+    second = training.fit_stage(again, data, data, callbacks=[seen], **fit)
+    assert seen.epochs == []
+    assert second.history["val_loss"] == pytest.approx(first.history["val_loss"])
+    for a, b in zip(trained.get_weights(), again.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_keep_best_epoch_restores_the_best_weights_even_after_a_restart(tmp_path):
+    model = _model()
+    keeper = training.KeepBestEpoch(model, str(tmp_path))
+    keeper.on_train_begin()
+    model.layers[0].kernel.assign(np.ones((4, 3)))
+    keeper.on_epoch_end(0, {"val_accuracy": 0.9})
+    model.layers[0].kernel.assign(np.zeros((4, 3)))
+    keeper.on_epoch_end(1, {"val_accuracy": 0.5})
+
+    restarted = training.KeepBestEpoch(model, str(tmp_path))  # a new process after a crash
+    restarted.on_train_begin()
+    restarted.on_epoch_end(2, {"val_accuracy": 0.7})  # still worse than the epoch before the crash
+    restarted.on_train_end()
+    np.testing.assert_array_equal(model.layers[0].kernel.numpy(), np.ones((4, 3)))
+    assert (restarted.best, restarted.best_epoch) == (0.9, 0)
+
+
+def test_history_keeps_the_last_row_of_an_epoch_run_twice(tmp_path):
+    path = tmp_path / "history.csv"
+    path.write_text("epoch,loss\n0,3.0\n1,2.0\n1,1.5\n2,1.0\n")
+    history = training.history_from_csv(str(path))
+    assert history.epoch == [0, 1, 2] and history.history["loss"] == [3.0, 1.5, 1.0]
+    assert training.history_from_csv(str(tmp_path / "missing.csv")).epoch == []
+
+
+def test_epoch_line_names_stage_epoch_losses_and_eta(capsys):
+    line = training.EpochLine("lit", epochs=3)
+    line.on_epoch_begin(0)
+    line.on_epoch_end(0, {"loss": 0.5, "ir_loss_1": 0.25, "val_accuracy": 0.75, "val_ir_loss_1": 9.0})
+    printed = capsys.readouterr().out
+    assert printed.startswith("[lit] epoch 1/3 loss 0.5 ir_loss_1 0.25 val_accuracy 0.75 |")
+    assert "val_ir_loss_1" not in printed and "s/epoch, ETA" in printed
+
+
+def test_json_and_weights_are_written_whole(tmp_path):
+    training.write_json_atomically(str(tmp_path / "r.json"), {"a": 1})
+    training.save_weights_atomically(_model(), str(tmp_path / "m.weights.h5"))
+    assert sorted(os.listdir(tmp_path)) == ["m.weights.h5", "r.json"]

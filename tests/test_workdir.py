@@ -1,0 +1,31 @@
+"""Tests for lit_tf.workdir: one configuration per run folder."""
+
+import json
+
+import pytest
+
+from lit_tf import workdir
+
+
+def test_a_new_folder_is_claimed_and_the_same_config_resumes(tmp_path):
+    folder = tmp_path / "run"
+    workdir.claim(str(folder), {"lr": 0.1, "milestones": (10, 20)})
+    assert json.loads((folder / "config.json").read_text()) == {"lr": 0.1, "milestones": [10, 20]}
+    workdir.claim(str(folder), {"lr": 0.1, "milestones": (10, 20)})  # tuples equal their JSON lists
+
+
+def test_another_config_is_refused_naming_every_difference(tmp_path):
+    workdir.claim(str(tmp_path), {"lr": 0.1, "mode": "all"})
+    with pytest.raises(ValueError) as error:
+        workdir.claim(str(tmp_path), {"lr": 0.2, "mode": "all", "seed": 1})
+    assert str(error.value) == (
+        f"Workdir {tmp_path} holds a run with another configuration (lr: 0.1 there, 0.2 now, "
+        "seed: None there, 1 now). Use a new --workdir, or delete this one to start over."
+    )
+
+
+def test_a_folder_of_something_else_is_refused(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(ValueError, match="not empty and holds no config.json.*notes.txt"):
+        workdir.claim(str(tmp_path), {"lr": 0.1})
+    assert not (tmp_path / "config.json").exists()

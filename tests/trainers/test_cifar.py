@@ -1,0 +1,76 @@
+"""Tests for trainers/cifar.py as a user runs it: flagfiles, errors, and kill -9 then resume."""
+
+import csv
+import glob
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from absl import flags
+
+from trainers import cifar
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TINY = ["--mode=scratch", "--dataset=digits", "--student_arch=resnet8", "--lit_epochs=3",
+        "--finetune_epochs=1", "--batch_size=128", "--export=false"]
+
+
+def _trainer(*args, **popen):
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    return subprocess.Popen([sys.executable, "-m", "trainers.cifar", *args], cwd=ROOT, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen)
+
+
+@pytest.mark.parametrize("flagfile", sorted(glob.glob(os.path.join(ROOT, "trainers", "configs", "*.flags"))))
+def test_every_flagfile_parses_into_a_valid_configuration(flagfile):
+    try:
+        flags.FLAGS(["cifar", f"--flagfile={flagfile}", "--workdir=/tmp/unused"])
+        config = cifar.config_from_flags()
+    finally:
+        flags.FLAGS.unparse_flags()
+    assert config.mode == "all" and config.lit_epochs > 0 and config.finetune_epochs > 0
+    if "resnet110" in flagfile or "resnext110" in flagfile:  # the reference's hyper-parameters
+        assert (config.batch_size, config.lit_learning_rate, config.lit_milestones, config.finetune_milestones,
+                config.beta, config.temperature, config.alpha) == (32, 0.1, (100,), (55,), 0.75, 6.0, 0.95)
+        assert (config.lit_epochs, config.finetune_epochs) == (175, 125)
+
+
+def test_bad_flag_values_exit_with_one_clear_line_and_no_workdir(tmp_path):
+    workdir = tmp_path / "run"
+    process = _trainer(*TINY, "--batch_size=0", f"--workdir={workdir}")
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 1
+    assert stderr.strip().splitlines()[-1] == "error: batch_size must be > 0. Received: batch_size=0"
+    assert not workdir.exists()
+
+
+def _history_epochs(path):
+    with open(path, newline="") as f:
+        return [int(row["epoch"]) for row in csv.DictReader(f)]
+
+
+def test_killed_with_sigkill_mid_epoch_it_resumes_and_finishes(tmp_path):
+    history = tmp_path / "scratch_stage1" / "history.csv"
+    first = _trainer(*TINY, f"--workdir={tmp_path}")
+    deadline = time.time() + 240
+    while not (history.exists() and len(_history_epochs(history)) >= 1):  # epoch 1 done and backed up
+        assert first.poll() is None and time.time() < deadline, first.communicate()[1][-2000:]
+        time.sleep(0.2)
+    first.send_signal(signal.SIGKILL)  # now somewhere in epoch 2
+    first.communicate()
+    assert not (tmp_path / "result.json").exists()
+
+    second = _trainer(*TINY, f"--workdir={tmp_path}")
+    stdout, stderr = second.communicate(timeout=300)
+    assert second.returncode == 0, stderr[-3000:]
+    assert "[scratch_stage1] epoch 1/3" not in stdout  # not trained again
+    assert "[scratch_stage1] epoch 3/3" in stdout and "[scratch_stage2] epoch 1/1" in stdout
+    assert _history_epochs(history)[0] == 0 and _history_epochs(history).count(0) == 1
+    assert sorted(set(_history_epochs(history))) == [0, 1, 2]
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert set(result) == {"mode", "dataset", "students", "student", "epochs", "wall_seconds"}
+    assert result["epochs"] == {"teacher": 0, "stage1": 3, "stage2": 1}  # scratch trains no teacher
