@@ -24,6 +24,7 @@ import os
 from lit_tf.training import write_json_atomically
 
 CONFIG_FILE = "config.json"
+SHOWN = 3  # differences named in the refusal
 
 
 def claim(workdir, config):
@@ -38,9 +39,12 @@ def claim(workdir, config):
     if os.path.exists(path):
         with open(path) as f:
             previous = json.load(f)
-        changed = sorted(k for k in set(previous) | set(config) if previous.get(k) != config.get(k))
+        changed = sorted((k for k in set(previous) | set(config) if previous.get(k) != config.get(k)),
+                         key=lambda k: (k not in previous or k not in config, k))  # changed values first
         if changed:
-            details = ", ".join(f"{k}: {previous.get(k)!r} there, {config.get(k)!r} now" for k in changed)
+            details = ", ".join(f"{k}: {previous.get(k)!r} there, {config.get(k)!r} now" for k in changed[:SHOWN])
+            if len(changed) > SHOWN:
+                details += f", and {len(changed) - SHOWN} more"
             raise ValueError(
                 f"Workdir {workdir} holds a run with another configuration ({details}). "
                 "Use a new --workdir, or delete this one to start over."

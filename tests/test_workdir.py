@@ -29,3 +29,9 @@ def test_a_folder_of_something_else_is_refused(tmp_path):
     with pytest.raises(ValueError, match="not empty and holds no config.json.*notes.txt"):
         workdir.claim(str(tmp_path), {"lr": 0.1})
     assert not (tmp_path / "config.json").exists()
+
+
+def test_a_very_different_config_names_three_differences_and_counts_the_rest(tmp_path):
+    workdir.claim(str(tmp_path), {k: 0 for k in "abcde"})
+    with pytest.raises(ValueError, match="\\(a: 0 there, 1 now, b: 0 there, 1 now, c: 0 there, 1 now, and 2 more\\)"):
+        workdir.claim(str(tmp_path), {k: 1 for k in "abcde"})
