@@ -135,7 +135,7 @@ def run_tflite(path, x):
     return np.stack(outputs)
 
 
-def to_tflite(model, path, quantize="none", representative_data=None, sample_data=None):
+def to_tflite(model, path, quantize="none", representative_data=None, sample_data=None, check=True):
     """Exports `model` as a TFLite (LiteRT) file at `path` and checks it.
 
     Args:
@@ -147,6 +147,8 @@ def to_tflite(model, path, quantize="none", representative_data=None, sample_dat
         representative_data: array of inputs, required for `"int8"`.
         sample_data: array of inputs for the check, or `None`: the
             representative data if given, else `sample_inputs(model)`.
+        check: bool; `False` skips the parity check (e.g. to time an
+            untrained model, whose int8 outputs need not agree).
 
     Returns:
         `ExportReport`; raises `ValueError` (and deletes the file) when the
@@ -161,6 +163,8 @@ def to_tflite(model, path, quantize="none", representative_data=None, sample_dat
     input_shape = (1, *x.shape[1:])
     signature = [keras.InputSpec(shape=input_shape, dtype="float32")]
     model.export(path, format="litert", input_signature=signature, verbose=False, **settings)
+    if not check:
+        return ExportReport(path, float("nan"), float("nan"), 0)
     expected = model.predict(x, verbose=0)
     report = _report(path, expected, run_tflite(path, x))
     return _check(report, quantize, float(np.max(np.abs(expected))))

@@ -50,3 +50,16 @@ def assert_config_round_trip(model):
     assert clone.get_config() == model.get_config()
     assert clone.count_params() == model.count_params()
     return clone
+
+
+def run_module(module, *args, timeout=300):
+    """Runs `python -m module args` from the project root; returns (returncode, stdout, stderr)."""
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=root)
+    done = subprocess.run([sys.executable, "-m", module, *args], cwd=root, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+    return done.returncode, done.stdout, done.stderr

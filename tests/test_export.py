@@ -56,3 +56,10 @@ def test_an_export_outside_tolerance_is_deleted(trained, tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="does not reproduce the Keras model.*deleted"):
         export.to_tflite(model, str(path), sample_data=x[:4])
     assert not path.exists()
+
+
+def test_without_the_check_the_file_is_written_and_nothing_is_compared(trained, tmp_path, monkeypatch):
+    model, x = trained
+    monkeypatch.setattr(export, "run_tflite", lambda path, x: pytest.fail("the check ran"))
+    report = export.to_tflite(model, str(tmp_path / "m.tflite"), "int8", representative_data=x, check=False)
+    assert os.path.getsize(tmp_path / "m.tflite") > 0 and report.samples == 0 and np.isnan(report.max_abs_diff)

@@ -60,7 +60,6 @@ flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multi_worker",
 flags.DEFINE_integer("num_gpus", 0, "GPUs for --strategy=mirrored (0: all devices).")
 flags.DEFINE_enum("quantize", "none", ["none", "float16", "int8"], "Also export student_<quantize>.tflite.")
 flags.DEFINE_bool("export", True, "Export the student to SavedModel and TFLite.")
-flags.mark_flag_as_required("workdir")
 FLAGS = flags.FLAGS
 
 _INT_LISTS = ("teacher_milestones", "lit_milestones", "finetune_milestones")
@@ -98,4 +97,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    flags.mark_flag_as_required("workdir")  # here, so bench.reproduce can reuse these flags without it
     app.run(main)
