@@ -27,6 +27,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
+from absl import logging  # noqa: E402
 
 from bench import report  # noqa: E402
 
@@ -95,6 +96,8 @@ def measure(functions, steps, warmup):
 
 def main(argv):
     del argv
+    # Five models a pair, each traced once: TensorFlow's "excessive retracing" warning is expected.
+    logging.set_verbosity(logging.ERROR)
     print(f"batch {FLAGS.batch_size}, {FLAGS.image_size}x{FLAGS.image_size}, median of {FLAGS.steps} steps "
           f"after {FLAGS.warmup}, interleaved")
     lines = []
