@@ -18,6 +18,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
+from absl import logging  # noqa: E402
 
 from bench import report  # noqa: E402
 from trainers import cifar  # noqa: E402,F401  (defines the trainer's flags, parsed from --flagfile)
@@ -30,6 +31,7 @@ FLAGS = flags.FLAGS
 
 def main(argv):
     del argv
+    logging.set_verbosity(logging.WARNING)  # the SavedModel writer logs every file at INFO
     import keras
 
     from lit_tf import experiment

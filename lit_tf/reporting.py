@@ -38,7 +38,11 @@ def model_summary(model, test_data, arch):
 def export_student(student, folder, data, quantize="none"):
     """Writes `student_savedmodel/`, `student.tflite` (+ `student_<quantize>.tflite`) into `folder`.
 
-    Each export is reloaded and checked against Keras (see `lit_tf.export`).
+    Each export is reloaded and checked against Keras (see `lit_tf.export`). A float
+    export outside tolerance raises. A quantized one that misses its check (int8 on a
+    model with many near-tied logits can agree on fewer than 99 % of top-1 classes) is
+    not written, and its entry is `{"error": message}`: the float exports and the run's
+    result stand, and the caller reports it.
 
     Args:
         student: `keras.Model`.
@@ -47,7 +51,7 @@ def export_student(student, folder, data, quantize="none"):
         quantize: "none", "float16" or "int8".
 
     Returns:
-        dict of file name -> `{"max_abs_diff", "top1_agreement"}`.
+        dict of file name -> `{"max_abs_diff", "top1_agreement"}` (or `{"error"}`).
     """
     os.makedirs(folder, exist_ok=True)
     samples = _first_inputs(data["validation"], CHECK_SAMPLES)
@@ -56,11 +60,17 @@ def export_student(student, folder, data, quantize="none"):
         "student_savedmodel": export.to_saved_model(student, os.path.join(folder, "student_savedmodel"), samples),
         "student.tflite": export.to_tflite(student, os.path.join(folder, "student.tflite"), sample_data=samples),
     }
-    if quantize != "none":
-        name = f"student_{quantize}.tflite"
-        reports[name] = export.to_tflite(student, os.path.join(folder, name), quantize=quantize,
-                                         representative_data=representative, sample_data=samples)
-    return {
+    summaries = {
         name: {"max_abs_diff": float(report.max_abs_diff), "top1_agreement": float(report.top1_agreement)}
         for name, report in reports.items()
     }
+    if quantize != "none":
+        name = f"student_{quantize}.tflite"
+        try:
+            report = export.to_tflite(student, os.path.join(folder, name), quantize=quantize,
+                                      representative_data=representative, sample_data=samples)
+            summaries[name] = {"max_abs_diff": float(report.max_abs_diff),
+                               "top1_agreement": float(report.top1_agreement)}
+        except ValueError as error:
+            summaries[name] = {"error": str(error)}
+    return summaries

@@ -2,6 +2,8 @@
 
 import keras
 import numpy as np
+import scipy.linalg
+import scipy.special
 from keras import layers
 
 BOUNDARIES = ["stem", "section_1", "section_2"]
@@ -63,3 +65,18 @@ def run_module(module, *args, timeout=300):
     done = subprocess.run([sys.executable, "-m", module, *args], cwd=root, env=env, capture_output=True,
                           text=True, timeout=timeout)
     return done.returncode, done.stdout, done.stderr
+
+
+def scipy_inception_score(logits):
+    """exp(E KL(p(y|x) || p(y))) in numpy/scipy: the reference for TF-GAN's classifier score."""
+    p = scipy.special.softmax(logits, axis=1)
+    marginal = p.mean(axis=0)
+    return float(np.exp(np.mean(np.sum(p * (np.log(p) - np.log(marginal)), axis=1))))
+
+
+def scipy_fid(a, b):
+    """||mu_a - mu_b||^2 + Tr(C_a + C_b - 2 sqrt(C_a C_b)) with scipy's sqrtm: the FID reference."""
+    mean_a, mean_b = a.mean(0), b.mean(0)
+    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    root = scipy.linalg.sqrtm(cov_a @ cov_b).real
+    return float(np.sum((mean_a - mean_b) ** 2) + np.trace(cov_a + cov_b - 2 * root))

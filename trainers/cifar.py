@@ -92,6 +92,9 @@ def main(argv):
         if summary:
             print(f"[lit_tf] {name:<8} {summary['arch']:<10} test accuracy {summary['accuracy']:.4f}  "
                   f"params {summary['params']:,}  FLOPs {summary['flops']:,}")
+    for check in result.get("export", {}).values():
+        if "error" in check:
+            print(f"warning: {check['error']} The float exports stand.", file=sys.stderr)
     print(f"[lit_tf] wrote {FLAGS.workdir}/result.json in {result.get('wall_seconds', 0):.0f} s")
     return 0
 
