@@ -1,0 +1,1 @@
+"""StarGAN training pieces: `losses` (adversarial WGAN-GP, domain classification, reconstruction)."""
