@@ -1,1 +1,1 @@
-"""StarGAN training pieces: `losses` (adversarial WGAN-GP, domain classification, reconstruction)."""
+"""StarGAN training: `losses` (WGAN-GP, domain classification, reconstruction) and the `stargan` model."""
