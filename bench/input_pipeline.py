@@ -21,7 +21,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
-from bench import step_time  # noqa: E402  (its flags: --batch_size, --steps, --warmup)
+from bench import step_time  # noqa: E402  (its flags: --batch_size, --image_size, --steps, --warmup)
 
 flags.DEFINE_string("cifar_dir", None, "A cifar-10-batches-py folder; default: a synthetic one.")
 flags.DEFINE_integer("images", 5000, "Images in the synthetic archive.")
@@ -64,7 +64,7 @@ def main(argv):
     with tempfile.TemporaryDirectory() as folder:
         cifar_dir = FLAGS.cifar_dir or synthetic_archive(folder, FLAGS.images)
         pipeline = pipeline_images_per_second(cifar_dir, FLAGS.batch_size, FLAGS.batches)
-    functions = step_time._step_functions(FLAGS.teacher, FLAGS.student, 32)
+    functions = step_time._step_functions(FLAGS.teacher, FLAGS.student, FLAGS.image_size)
     lit_seconds = step_time.measure({"lit": functions["lit"]}, FLAGS.steps, FLAGS.warmup)["lit"]
     lit = FLAGS.batch_size / lit_seconds
     source = FLAGS.cifar_dir or f"synthetic archive of {FLAGS.images} images"

@@ -44,7 +44,7 @@ def _source(builder, split):
         return builder.as_dataset(split=split)
     except AssertionError:  # tfds: "could not find data in <data_dir>"
         pass
-    if not cifar._reachable(DOWNLOAD_HOST):
+    if not cifar.reachable(DOWNLOAD_HOST):
         folder = str(builder.data_dir_root)
         raise FileNotFoundError(
             f"celeb_a is not prepared in data_dir={folder!r} and {DOWNLOAD_HOST[0]} cannot be reached "

@@ -79,7 +79,8 @@ def load_archive(cifar_dir):
     }
 
 
-def _reachable(host, timeout=5.0):
+def reachable(host, timeout=5.0):
+    """Whether a TCP connection to `(hostname, port)` opens: the offline probe before a tfds download."""
     try:
         socket.create_connection(host, timeout=timeout).close()
         return True
@@ -109,7 +110,7 @@ def load_tfds(name="cifar10", data_dir=None):
         return {split: _as_arrays(builder.as_dataset(split=split, as_supervised=True)) for split in ("train", "test")}
     except AssertionError:  # tfds: "could not find data in <data_dir>"
         pass
-    if not _reachable(DOWNLOAD_HOST):
+    if not reachable(DOWNLOAD_HOST):
         folder = str(builder.data_dir_root)
         raise FileNotFoundError(
             f"{name} is not prepared in data_dir={folder!r} and "

@@ -46,6 +46,6 @@ def test_bad_arguments_are_refused(kwargs, message):
 
 
 def test_offline_without_prepared_data_fails_fast_naming_the_way_out(tmp_path, monkeypatch):
-    monkeypatch.setattr(cifar, "_reachable", lambda host, timeout=5.0: False)
+    monkeypatch.setattr(cifar, "reachable", lambda host, timeout=5.0: False)
     with pytest.raises(FileNotFoundError, match="celeb_a is not prepared in data_dir=.*download_and_prepare"):
         celeba.provide_dataset("train", 4, data_dir=str(tmp_path))

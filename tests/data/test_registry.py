@@ -39,7 +39,7 @@ def test_cifar_dir_is_only_for_cifar10():
 
 def test_offline_without_prepared_data_fails_fast_naming_the_ways_out(tmp_path, monkeypatch):
     probes = []
-    monkeypatch.setattr(cifar, "_reachable", lambda host, timeout=5.0: probes.append(timeout) or False)
+    monkeypatch.setattr(cifar, "reachable", lambda host, timeout=5.0: probes.append(timeout) or False)
     with pytest.raises(FileNotFoundError) as error:
         registry.provide_dataset("cifar10", "train", 4, data_dir=str(tmp_path))
     assert probes == [5.0]  # one short probe instead of tfds' ~200-second retries
