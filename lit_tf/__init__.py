@@ -15,11 +15,13 @@ from lit_tf.compression import CompressResult
 from lit_tf.compression import compress
 from lit_tf.finetune import KDDistiller
 from lit_tf.lit import LITDistiller
+from lit_tf.lit import SectionLosses
 
 __all__ = [
     "CompressResult",
     "KDDistiller",
     "LITDistiller",
+    "SectionLosses",
     "compress",
     "losses",
     "models",

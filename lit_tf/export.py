@@ -43,13 +43,30 @@ class ExportReport:
 
 
 def sample_inputs(model, count=32, seed=0):
-    """Standard-normal inputs of the model's input shape, for parity checks."""
-    shape = tuple(model.inputs[0].shape[1:])
-    if None in shape:
-        raise ValueError(
-            f"Model '{model.name}' has an input of unknown size {shape}: pass sample_data."
-        )
-    return np.random.default_rng(seed).normal(size=(count, *shape)).astype("float32")
+    """Standard-normal inputs of the model's input shape(s), for parity checks.
+
+    Returns an array for a one-input model, a list of arrays (one an input) otherwise.
+    """
+    rng = np.random.default_rng(seed)
+    arrays = []
+    for tensor in model.inputs:
+        shape = tuple(tensor.shape[1:])
+        if None in shape:
+            raise ValueError(
+                f"Model '{model.name}' has an input of unknown size {shape}: pass sample_data."
+            )
+        arrays.append(rng.normal(size=(count, *shape)).astype("float32"))
+    return arrays[0] if len(arrays) == 1 else arrays
+
+
+def _as_list(data):
+    """A model's inputs as a list of float32 arrays (one input may be a bare array)."""
+    items = data if isinstance(data, (list, tuple)) else [data]
+    return [np.asarray(item, dtype="float32") for item in items]
+
+
+def _model_inputs(arrays):
+    return arrays[0] if len(arrays) == 1 else arrays
 
 
 def _report(path, expected, actual):
@@ -92,16 +109,17 @@ def to_saved_model(model, path, sample_data=None):
     Args:
         model: `keras.Model`.
         path: str, a directory to create.
-        sample_data: array of inputs, or `None` for `sample_inputs(model)`.
+        sample_data: array of inputs (a list of arrays for a model with several
+            inputs), or `None` for `sample_inputs(model)`.
 
     Returns:
         `ExportReport`.
     """
-    x = sample_inputs(model) if sample_data is None else np.asarray(sample_data)
+    x = _as_list(sample_inputs(model) if sample_data is None else sample_data)
     model.export(path, format="tf_saved_model", verbose=False)
     reloaded = tf.saved_model.load(path)  # held: its variables die with it
-    served = reloaded.serve(tf.constant(x))
-    return _check(_report(path, model.predict(x, verbose=0), served), "none", 1.0)
+    served = reloaded.serve(_model_inputs([tf.constant(a) for a in x]))
+    return _check(_report(path, model.predict(_model_inputs(x), verbose=0), served), "none", 1.0)
 
 
 def _litert_converter_settings(quantize, representative_data):
@@ -112,26 +130,35 @@ def _litert_converter_settings(quantize, representative_data):
             raise ValueError(
                 "int8 quantization needs representative_data: a few hundred training inputs."
             )
-        samples = np.asarray(representative_data, dtype="float32")
+        samples = _as_list(representative_data)
 
         def representative_dataset():
-            for sample in samples:
-                yield [sample[None]]
+            for i in range(len(samples[0])):
+                yield [a[i:i + 1] for a in samples]
 
         return {"optimizations": [tf.lite.Optimize.DEFAULT], "representative_dataset": representative_dataset}
     return {}
 
 
+def _signature_position(detail):
+    # LiteRT names a Keras model's inputs serving_default_args_0, ..._args_0_1, ..._args_0_2.
+    parts = detail["name"].split(":")[0].split("_args_0")[-1].lstrip("_")
+    return int(parts) if parts else 0
+
+
 def run_tflite(path, x):
-    """Runs a TFLite file on a batch `x`, one sample at a time, and returns its outputs."""
+    """Runs a TFLite file one sample at a time; `x` is a batch, or a list of batches (one an input)."""
     from ai_edge_litert.interpreter import Interpreter
 
+    inputs = _as_list(x)
     interpreter = Interpreter(model_path=path)
     interpreter.allocate_tensors()
-    (input_detail,), (output_detail,) = interpreter.get_input_details(), interpreter.get_output_details()
+    details = sorted(interpreter.get_input_details(), key=_signature_position)
+    (output_detail,) = interpreter.get_output_details()
     outputs = []
-    for sample in x:
-        interpreter.set_tensor(input_detail["index"], sample[None].astype(input_detail["dtype"]))
+    for i in range(len(inputs[0])):
+        for detail, batch in zip(details, inputs):
+            interpreter.set_tensor(detail["index"], batch[i:i + 1].astype(detail["dtype"]))
         interpreter.invoke()
         outputs.append(interpreter.get_tensor(output_detail["index"])[0])
     return np.stack(outputs)
@@ -146,8 +173,9 @@ def to_tflite(model, path, quantize="none", representative_data=None, sample_dat
         quantize: one of `"none"`, `"float16"`, `"int8"` (dynamic-range
             int8 weights and activations calibrated on `representative_data`,
             float inputs and outputs).
-        representative_data: array of inputs, required for `"int8"`.
-        sample_data: array of inputs for the check, or `None`: the
+        representative_data: array of inputs (a list of arrays for a model with
+            several inputs), required for `"int8"`.
+        sample_data: inputs for the check, or `None`: the
             representative data if given, else `sample_inputs(model)`.
         check: bool; `False` skips the parity check (e.g. to time an
             untrained model, whose int8 outputs need not agree).
@@ -161,12 +189,12 @@ def to_tflite(model, path, quantize="none", representative_data=None, sample_dat
     settings = _litert_converter_settings(quantize, representative_data)
     if sample_data is None:
         sample_data = representative_data if representative_data is not None else sample_inputs(model)
-    x = np.asarray(sample_data, dtype="float32")
-    input_shape = (1, *x.shape[1:])
-    signature = [keras.InputSpec(shape=input_shape, dtype="float32")]
+    x = _as_list(sample_data)
+    specs = [keras.InputSpec(shape=(1, *a.shape[1:]), dtype="float32") for a in x]
+    signature = [_model_inputs(specs)]
     model.export(path, format="litert", input_signature=signature, verbose=False, **settings)
     if not check:
         return ExportReport(path, float("nan"), float("nan"), 0)
-    expected = model.predict(x, verbose=0)
+    expected = model.predict(_model_inputs(x), verbose=0)
     report = _report(path, expected, run_tflite(path, x))
     return _check(report, quantize, float(np.max(np.abs(expected))))

@@ -23,11 +23,14 @@ def count_flops(model, batch_size=1):
     """Returns the floating-point operations of `model(x, training=False)` on one batch.
 
     Args:
-        model: `keras.Model` with a known input shape.
+        model: `keras.Model` with known input shapes (one input or several).
         batch_size: int, images per call.
     """
-    spec = tf.TensorSpec((batch_size, *model.input_shape[1:]), tf.float32)
-    function = tf.function(lambda x: model(x, training=False)).get_concrete_function(spec)
+    specs = [tf.TensorSpec((batch_size, *tensor.shape[1:]), tf.float32) for tensor in model.inputs]
+    if len(specs) == 1:
+        function = tf.function(lambda x: model(x, training=False)).get_concrete_function(specs[0])
+    else:
+        function = tf.function(lambda *xs: model(list(xs), training=False)).get_concrete_function(*specs)
     frozen = convert_variables_to_constants_v2(function)
     options = option_builder.ProfileOptionBuilder.float_operation()
     options["output"] = "none"

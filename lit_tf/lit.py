@@ -32,6 +32,57 @@ from lit_tf import losses
 from lit_tf import sections
 
 
+class SectionLosses(keras.layers.Layer):
+    """LIT's IR losses: the student's sections fed the frozen teacher's boundary activations.
+
+    Called on a model input, it runs the teacher once for its boundary
+    activations f0..fK and output, feeds f(k-1) (plus optional Gaussian noise
+    while training) to student section k and compares the result with f(k).
+    The teacher is frozen here. Shared by `LITDistiller` and the StarGAN
+    generator distiller.
+
+    Args:
+        teacher, student: functional `keras.Model`s.
+        boundaries: list of str, the teacher's K+1 boundary layer names.
+        student_boundaries: list of str, or `None` for the same names.
+        noise_stddev: float >= 0. seed: int or `None`, for the noise.
+
+    Call returns `(ir_losses, teacher_output)`: a list of K scalars and the
+    teacher's output, both without gradient to the teacher.
+    """
+
+    def __init__(self, teacher, student, boundaries, student_boundaries=None, noise_stddev=0.0, seed=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        if noise_stddev < 0:
+            raise ValueError(f"noise_stddev must be >= 0. Received: noise_stddev={noise_stddev}")
+        self.boundaries = list(boundaries)
+        self.student_boundaries = list(student_boundaries or boundaries)
+        sections.check_compatible(teacher, student, self.boundaries, self.student_boundaries)
+        sections.freeze(teacher)
+        self.noise_stddev = noise_stddev
+        self.teacher_boundaries = sections.boundary_model(teacher, self.boundaries)
+        self.student_sections = sections.cut(student, self.student_boundaries)
+        self._noise_seed = keras.random.SeedGenerator(seed)
+
+    def _section_input(self, activation, training):
+        if not (training and self.noise_stddev):
+            return activation
+        noise = keras.random.normal(
+            keras.ops.shape(activation), stddev=self.noise_stddev, seed=self._noise_seed
+        )
+        return activation + noise
+
+    def call(self, inputs, training=None):
+        *features, teacher_output = self.teacher_boundaries(inputs, training=False)
+        features = [keras.ops.stop_gradient(f) for f in features]
+        ir_losses = [
+            losses.ir_loss(features[k + 1], section(self._section_input(features[k], training), training=training))
+            for k, section in enumerate(self.student_sections)
+        ]
+        return ir_losses, keras.ops.stop_gradient(teacher_output)
+
+
 class LITDistiller(keras.Model):
     """Trains a student's sections on the teacher's intermediate representations.
 
@@ -73,14 +124,10 @@ class LITDistiller(keras.Model):
             raise ValueError(f"beta must be in [0, 1]. Received: beta={beta}")
         if temperature <= 0:
             raise ValueError(f"temperature must be > 0. Received: temperature={temperature}")
-        if noise_stddev < 0 or weight_decay < 0:
-            raise ValueError(
-                "noise_stddev and weight_decay must be >= 0. Received: "
-                f"noise_stddev={noise_stddev}, weight_decay={weight_decay}"
-            )
-        student_boundaries = list(student_boundaries or boundaries)
-        boundaries = list(boundaries)
-        sections.check_compatible(teacher, student, boundaries, student_boundaries)
+        if weight_decay < 0:
+            raise ValueError(f"weight_decay must be >= 0. Received: weight_decay={weight_decay}")
+        self.section_losses = SectionLosses(teacher, student, boundaries, student_boundaries, noise_stddev, seed)
+        boundaries, student_boundaries = self.section_losses.boundaries, self.section_losses.student_boundaries
 
         self.teacher = teacher
         self.student = student
@@ -92,41 +139,23 @@ class LITDistiller(keras.Model):
         self.noise_stddev = noise_stddev
         self.weight_decay = weight_decay
 
-        sections.freeze(teacher)
         sections.freeze_outside_sections(student, student_boundaries)
-        self._teacher_boundaries = sections.boundary_model(teacher, boundaries)
-        self._student_sections = sections.cut(student, student_boundaries)
         self._kd_loss = losses.KDLoss(temperature, alpha)
-        self._noise_seed = keras.random.SeedGenerator(seed)
 
         self.kd_loss_tracker = keras.metrics.Mean(name="kd_loss")
         self.ir_loss_tracker = keras.metrics.Mean(name="ir_loss")
         self.ir_loss_trackers = [
             keras.metrics.Mean(name=f"ir_loss_{k + 1}")
-            for k in range(len(self._student_sections))
+            for k in range(len(boundaries) - 1)
         ]
 
     def call(self, inputs, training=None):
         return self.student(inputs, training=training)
 
-    def _section_input(self, activation, training):
-        if not (training and self.noise_stddev):
-            return activation
-        noise = keras.random.normal(
-            keras.ops.shape(activation), stddev=self.noise_stddev, seed=self._noise_seed
-        )
-        return activation + noise
-
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        *features, teacher_logits = self._teacher_boundaries(x, training=False)
-        features = [keras.ops.stop_gradient(f) for f in features]
+        ir_losses, teacher_logits = self.section_losses(x, training=training)
         if y_pred is None:
             y_pred = self(x, training=training)
-
-        ir_losses = [
-            losses.ir_loss(features[k + 1], section(self._section_input(features[k], training), training=training))
-            for k, section in enumerate(self._student_sections)
-        ]
         ir_loss = keras.ops.sum(keras.ops.stack(ir_losses))
         kd_loss = 0.0
         if self.beta > 0:
@@ -135,7 +164,7 @@ class LITDistiller(keras.Model):
                     f"LITDistiller needs labels for the hard-label part of the KD "
                     f"loss (alpha={self.alpha}): pass (x, y), or set alpha=0."
                 )
-            kd_loss = self._kd_loss(y, keras.ops.stop_gradient(teacher_logits), y_pred)
+            kd_loss = self._kd_loss(y, teacher_logits, y_pred)
         total = (self.beta * kd_loss + (1.0 - self.beta) * ir_loss) / 2.0
         if training:
             total = total + losses.l2_penalty(self.trainable_weights, self.weight_decay)

@@ -63,3 +63,19 @@ def test_without_the_check_the_file_is_written_and_nothing_is_compared(trained, 
     monkeypatch.setattr(export, "run_tflite", lambda path, x: pytest.fail("the check ran"))
     report = export.to_tflite(model, str(tmp_path / "m.tflite"), "int8", representative_data=x, check=False)
     assert os.path.getsize(tmp_path / "m.tflite") > 0 and report.samples == 0 and np.isnan(report.max_abs_diff)
+
+
+def test_a_two_input_generator_exports_and_each_input_reaches_its_place(tmp_path):
+    from lit_tf.models import stargan
+
+    keras.utils.set_random_seed(0)
+    generator = stargan.Generator(16, 3, 8, 2, 1)
+    rng = np.random.default_rng(0)
+    image = rng.uniform(-1, 1, (4, 16, 16, 3)).astype("float32")
+    label = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0]], "float32")
+    saved = export.to_saved_model(generator, str(tmp_path / "generator"), [image, label])
+    lite = export.to_tflite(generator, str(tmp_path / "generator.tflite"), sample_data=[image, label])
+    assert saved.max_abs_diff < export.FLOAT32_TOLERANCE and lite.max_abs_diff < export.FLOAT32_TOLERANCE
+    # The label matters: swapping it changes the image, so a mixed-up input order would show.
+    swapped = export.run_tflite(str(tmp_path / "generator.tflite"), [image, label[::-1]])
+    assert np.abs(swapped - generator.predict([image, label], verbose=0)).max() > 1e-3

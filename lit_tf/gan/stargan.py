@@ -27,8 +27,8 @@ import tensorflow as tf
 
 from lit_tf.gan import losses
 
-LOGGED = ("d_loss", "d_adversarial", "d_classification", "d_gradient_penalty",
-          "g_loss", "g_adversarial", "g_classification", "g_reconstruction")
+DISCRIMINATOR_LOGS = ("d_loss", "d_adversarial", "d_classification", "d_gradient_penalty")
+GENERATOR_LOGS = ("g_loss", "g_adversarial", "g_classification", "g_reconstruction")
 
 
 class StarGAN(keras.Model):
@@ -36,26 +36,40 @@ class StarGAN(keras.Model):
 
     Args:
         generator: `keras.Model`, `[image, target_label] -> image`.
-        discriminator: `keras.Model`, `image -> [source map, domain logits]`.
+        discriminator: `keras.Model`, `image -> [source map, domain logits]`; `None`
+            only in subclasses whose generator objective needs none (every step then
+            trains the generator alone).
         n_critic: int >= 1, discriminator steps per generator step (5 in StarGAN).
     """
+
+    generator_logs = GENERATOR_LOGS  # the names `generator_objective` returns
 
     def __init__(self, generator, discriminator, n_critic=5, **kwargs):
         super().__init__(**kwargs)
         if n_critic < 1:
             raise ValueError(f"n_critic must be >= 1. Received: n_critic={n_critic}")
+        if discriminator is None and type(self) is StarGAN:
+            raise ValueError("StarGAN trains a generator against a discriminator: pass one.")
         self.generator = generator
         self.discriminator = discriminator
         self.n_critic = n_critic
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in LOGGED}
+        names = (DISCRIMINATOR_LOGS if discriminator is not None else ()) + tuple(self.generator_logs)
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
 
-    def compile(self, g_optimizer, d_optimizer, **kwargs):
+    def compile(self, g_optimizer, d_optimizer=None, **kwargs):
         super().compile(**kwargs)
+        if self.discriminator is not None and d_optimizer is None:
+            raise ValueError("StarGAN.compile needs a d_optimizer to train the discriminator.")
         self.g_optimizer = g_optimizer
         self.d_optimizer = d_optimizer
         # Built here, so the generator's conditional update creates no variables inside the step.
         self.g_optimizer.build(self.generator.trainable_variables)
-        self.d_optimizer.build(self.discriminator.trainable_variables)
+        if self.discriminator is not None:
+            self.d_optimizer.build(self.discriminator.trainable_variables)
+
+    def build(self, input_shape=None):
+        # The networks are functional models, built when made; nothing is left to build here.
+        self.built = True
 
     @property
     def metrics(self):
@@ -75,29 +89,41 @@ class StarGAN(keras.Model):
         self.d_optimizer.apply(tape.gradient(total, weights), weights)
         return {"d_loss": total, **parts}
 
+    def stargan_generator_loss(self, image, label, target):
+        """StarGAN's generator loss of `G(image, target)` and its cycle back to `label`: (total, parts)."""
+        fake = self.generator([image, target], training=True)
+        fake_source, fake_domains = self.discriminator(fake, training=True)
+        reconstructed = self.generator([fake, label], training=True)
+        total, parts = losses.generator_loss(fake_source, fake_domains, target, image, reconstructed)
+        return total, {"g_loss": total, **parts}
+
+    def generator_objective(self, image, label, target):
+        """What the generator step minimises, `(total, {name in generator_logs: value})`."""
+        return self.stargan_generator_loss(image, label, target)
+
     def _generator_step(self, image, label, target):
         with tf.GradientTape() as tape:
-            fake = self.generator([image, target], training=True)
-            fake_source, fake_domains = self.discriminator(fake, training=True)
-            reconstructed = self.generator([fake, label], training=True)
-            total, parts = losses.generator_loss(fake_source, fake_domains, target, image, reconstructed)
+            total, parts = self.generator_objective(image, label, target)
         weights = self.generator.trainable_variables
         self.g_optimizer.apply(tape.gradient(total, weights), weights)
-        return {"g_loss": total, **parts}
+        return parts
 
     def train_step(self, data):
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
         image, label, target = x if y is None else (x, y, sample_weight)  # train_on_batch(x) or fit(x, y, w)
-        logs = self._discriminator_step(image, label, target)
-        generator_turn = tf.equal(self.d_optimizer.iterations % self.n_critic, 0)  # after this D step
-        generator_logs = tf.cond(
-            generator_turn,
-            lambda: self._generator_step(image, label, target),
-            lambda: {name: tf.constant(0.0) for name in LOGGED if name.startswith("g_")},  # weighted 0 below
-        )
-        for name, value in {**logs, **generator_logs}.items():
-            if name.startswith("d_"):
-                self.trackers[name].update_state(value)
-            else:  # generator losses are averaged over the steps that trained it
-                self.trackers[name].update_state(value, sample_weight=tf.cast(generator_turn, tf.float32))
+        if self.discriminator is None:
+            logs, generator_turn = {}, tf.constant(True)
+            generator_logs = self._generator_step(image, label, target)
+        else:
+            logs = self._discriminator_step(image, label, target)
+            generator_turn = tf.equal(self.d_optimizer.iterations % self.n_critic, 0)  # after this D step
+            generator_logs = tf.cond(
+                generator_turn,
+                lambda: self._generator_step(image, label, target),
+                lambda: {name: tf.constant(0.0) for name in self.generator_logs},  # weighted 0 below
+            )
+        for name, value in logs.items():
+            self.trackers[name].update_state(value)
+        for name, value in generator_logs.items():  # averaged over the steps that trained the generator
+            self.trackers[name].update_state(value, sample_weight=tf.cast(generator_turn, tf.float32))
         return {name: tracker.result() for name, tracker in self.trackers.items()}
