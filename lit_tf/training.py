@@ -42,17 +42,25 @@ def piecewise_schedule(learning_rate, milestones, factor=0.1):
 
 
 class RaiseOnNaN(keras.callbacks.Callback):
-    """Stops training with one clear error when an epoch's loss is not finite."""
+    """Stops training with one clear error when an epoch's loss is not finite.
 
-    def __init__(self, stage):
+    Args:
+        stage: str, named in the error.
+        monitors: the logged losses checked (a GAN logs `g_loss` and `d_loss`).
+    """
+
+    def __init__(self, stage, monitors=("loss",)):
         super().__init__()
         self.stage = stage
+        self.monitors = tuple(monitors)
 
     def on_epoch_end(self, epoch, logs=None):
-        loss = (logs or {}).get("loss")
-        if loss is not None and not math.isfinite(loss):
+        bad = [(name, (logs or {})[name]) for name in self.monitors
+               if (logs or {}).get(name) is not None and not math.isfinite((logs or {})[name])]
+        if bad:
+            name, loss = bad[0]
             raise FloatingPointError(
-                f"The {self.stage!r} stage loss became {loss} in epoch {epoch + 1}. Lower the "
+                f"The {self.stage!r} stage {name.replace('_', ' ')} became {loss} in epoch {epoch + 1}. Lower the "
                 "learning rate, check the inputs for NaN/inf, or check that the "
                 "teacher gives finite logits."
             )
@@ -152,7 +160,11 @@ def save_weights_atomically(model, path):
 
 
 def history_from_csv(path):
-    """A `keras.callbacks.History` rebuilt from a `CSVLogger` file (all runs of a stage)."""
+    """A `keras.callbacks.History` rebuilt from a `CSVLogger` file (all runs of a stage).
+
+    Columns `CSVLogger` filled with "NA" throughout (the `val_*` names it adds when
+    a stage has no validation data) are left out.
+    """
     history = keras.callbacks.History()
     history.history = {}
     if os.path.exists(path):
@@ -161,8 +173,9 @@ def history_from_csv(path):
         by_epoch = {int(row["epoch"]): row for row in rows}  # a resumed epoch replaces the killed one
         history.epoch = sorted(by_epoch)
         for key in rows[0] if rows else []:
-            if key != "epoch":
-                history.history[key] = [float(by_epoch[e][key]) for e in history.epoch]
+            values = [by_epoch[e][key] for e in history.epoch]
+            if key != "epoch" and any(value != "NA" for value in values):
+                history.history[key] = [float("nan") if value == "NA" else float(value) for value in values]
     else:
         history.epoch = []
     return history
@@ -191,6 +204,8 @@ def fit_stage(
     checkpoint_dir=None,
     callbacks=None,
     batch_size=None,
+    steps_per_epoch=None,
+    nan_monitors=("loss",),
     verbose="auto",
 ):
     """Fits a compiled `model` for one stage with a piecewise learning rate.
@@ -198,7 +213,8 @@ def fit_stage(
     Args:
         model: compiled `keras.Model` (a plain model or a distiller).
         train_data, val_data: `tf.data.Dataset` of `(x, y)` batches or `(x, y)` arrays.
-        epochs: int. learning_rate: float. milestones: epochs where the rate drops 10x.
+        epochs: int. learning_rate: float, or `None` to leave the optimizer's rate (or
+            schedule) alone. milestones: epochs where the rate drops 10x.
         stage: str, names the stage in messages and under `checkpoint_dir`.
         target: `keras.Model` whose weights are the stage's result (the student
             inside a distiller); defaults to `model`.
@@ -208,6 +224,8 @@ def fit_stage(
             the history in `<stage>/history.csv`, TensorBoard logs in `<stage>/logs`,
             and a finished stage only reloads its weights.
         callbacks: extra callbacks. batch_size: for array inputs.
+        steps_per_epoch: int or `None` (for an endless `train_data`).
+        nan_monitors: logged losses that stop the stage when not finite.
         verbose: passed to `fit`, or "lines" for one `EpochLine` an epoch.
 
     Returns:
@@ -221,8 +239,9 @@ def fit_stage(
         return history_from_csv(os.path.join(folder, "history.csv"))
 
     callbacks = [
-        keras.callbacks.LearningRateScheduler(piecewise_schedule(learning_rate, milestones)),
-        RaiseOnNaN(stage),
+        *([keras.callbacks.LearningRateScheduler(piecewise_schedule(learning_rate, milestones))]
+          if learning_rate is not None else []),
+        RaiseOnNaN(stage, nan_monitors),
         *(callbacks or []),
     ]
     if verbose == "lines":
@@ -242,6 +261,7 @@ def fit_stage(
     history = model.fit(
         x, y, validation_data=val_data, epochs=epochs, callbacks=callbacks,
         batch_size=batch_size, verbose=verbose, shuffle=isinstance(x, np.ndarray),  # datasets shuffle themselves
+        steps_per_epoch=steps_per_epoch,
     )
     if not folder:
         return history

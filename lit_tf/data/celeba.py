@@ -20,6 +20,7 @@ import tensorflow as tf
 from lit_tf.data import cifar
 
 ATTRIBUTES = ("Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young")  # the paper's five
+HAIR_COLOURS = ("Black_Hair", "Blond_Hair", "Brown_Hair", "Gray_Hair")  # exclusive, as StarGAN treats them
 SPLITS = ("train", "validation", "test")
 DOWNLOAD_HOST = ("drive.google.com", 443)  # where tensorflow-datasets downloads CelebA from
 CROP = 178
@@ -31,6 +32,33 @@ def check_attributes(attributes, builder):
     if not attributes or unknown:
         raise ValueError(f"CelebA has no attribute {unknown}; choose from {sorted(known)}. "
                          f"Received: attributes={list(attributes)}")
+
+
+def target_domains(label, attributes=ATTRIBUTES):
+    """StarGAN's test-time targets: for each attribute, `label` with that attribute changed.
+
+    A hair colour is set and the other hair colours cleared; any other attribute is
+    flipped. Returns a list of `len(attributes)` arrays shaped like `label`.
+
+    >>> import numpy as np
+    >>> [t.tolist() for t in target_domains(np.array([[1., 0., 0., 1., 1.]]))]
+    [[[1.0, 0.0, 0.0, 1.0, 1.0]], [[0.0, 1.0, 0.0, 1.0, 1.0]], [[0.0, 0.0, 1.0, 1.0, 1.0]], \
+[[1.0, 0.0, 0.0, 0.0, 1.0]], [[1.0, 0.0, 0.0, 1.0, 0.0]]]
+    """
+    import numpy as np
+
+    label = np.asarray(label, dtype="float32")
+    hair = [i for i, name in enumerate(attributes) if name in HAIR_COLOURS]
+    targets = []
+    for i, name in enumerate(attributes):
+        target = label.copy()
+        if i in hair:
+            target[:, hair] = 0.0
+            target[:, i] = 1.0
+        else:
+            target[:, i] = 1.0 - target[:, i]
+        targets.append(target)
+    return targets
 
 
 def _builder(data_dir):
