@@ -57,9 +57,11 @@ class StarGAN(keras.Model):
         self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
 
     def compile(self, g_optimizer, d_optimizer=None, **kwargs):
-        super().compile(**kwargs)
         if self.discriminator is not None and d_optimizer is None:
             raise ValueError("StarGAN.compile needs a d_optimizer to train the discriminator.")
+        # `optimizer` is the generator's, so Keras makes no unused default optimizer (with slots
+        # for every weight) and callbacks that read `model.optimizer` see a real one.
+        super().compile(optimizer=g_optimizer, **kwargs)
         self.g_optimizer = g_optimizer
         self.d_optimizer = d_optimizer
         # Built here, so the generator's conditional update creates no variables inside the step.

@@ -42,12 +42,15 @@ def classifier_path(tmp_path_factory):
     return path
 
 
+def _teacher_args(workdir, classifier_path):
+    return [*TINY, "--mode=teacher", "--teacher_blocks=2", f"--workdir={workdir}", f"--classifier={classifier_path}"]
+
+
 @pytest.fixture(scope="module")
 def teacher_run(tmp_path_factory, classifier_path):
     workdir = str(tmp_path_factory.mktemp("sg") / "teacher")
     trainer.FLAGS.unparse_flags()
-    trainer.FLAGS(["stargan", *TINY, "--mode=teacher", "--teacher_blocks=2", f"--workdir={workdir}",
-                   f"--classifier={classifier_path}"])
+    trainer.FLAGS(["stargan", *_teacher_args(workdir, classifier_path)])
     try:
         with tfds.testing.mock_data(num_examples=16):
             assert trainer.main(["stargan"]) == 0
@@ -74,6 +77,18 @@ def test_two_teacher_steps_write_the_result_a_sample_grid_and_a_checked_export(t
         header = f.readline()
     assert "d_gradient_penalty" in header and "g_reconstruction" in header
     assert glob.glob(os.path.join(teacher_run, "teacher", "logs", "train", "events.out.tfevents.*"))
+
+
+def test_started_again_a_finished_run_reports_its_result_without_training(teacher_run, classifier_path, capsys):
+    with open(os.path.join(teacher_run, "result.json")) as f:
+        first = json.load(f)
+    code, out, _ = _run(capsys, *_teacher_args(teacher_run, classifier_path))
+    with open(os.path.join(teacher_run, "result.json")) as f:
+        again = json.load(f)
+    assert code == 0 and "epoch" not in out  # no training line
+    assert again["scores"] == first["scores"] and again["generator"] == first["generator"]
+    with open(os.path.join(teacher_run, "teacher", "history.csv")) as f:
+        assert len(f.read().strip().splitlines()) == 2  # the header and the one epoch
 
 
 def test_lit_distils_the_teacher_and_scores_both_on_the_same_images(teacher_run, classifier_path, tmp_path, capsys):
