@@ -19,59 +19,52 @@ from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 from absl import logging  # noqa: E402
 
-from lit_tf.data import celeba  # noqa: E402
 from lit_tf.gan import experiment  # noqa: E402
 
 FLAGS = flags.FlagValues()
+DEFAULTS = experiment.StarGANConfig()  # the flags' defaults are the config's
+
+
+def _flag(kind, name, help_text, **kwargs):
+    default = kwargs.pop("default", getattr(DEFAULTS, name, None))
+    getattr(flags, f"DEFINE_{kind}")(name, default, help=help_text, flag_values=FLAGS, **kwargs)
+
 
 # === Run ===
-flags.DEFINE_enum("mode", "teacher", experiment.MODES, "teacher | lit | l2 | scratch.", flag_values=FLAGS)
-flags.DEFINE_string("workdir", None, "Folder of this run: config, checkpoints, samples, result.json, export/.",
-                    flag_values=FLAGS)
-flags.DEFINE_integer("seed", 0, "Random seed (shuffling, flips, target domains, initialisation).", flag_values=FLAGS)
+_flag("enum", "mode", "teacher | lit | l2 | scratch.", enum_values=experiment.MODES)
+_flag("string", "workdir", "Folder of this run: config, checkpoints, samples, result.json, export/.")
+_flag("integer", "seed", "Random seed (shuffling, flips, target domains, initialisation).")
 # === Data ===
-flags.DEFINE_string("data_dir", None, "tensorflow-datasets folder holding celeb_a (default: ~/tensorflow_datasets).",
-                    flag_values=FLAGS)
-flags.DEFINE_list("attributes", list(celeba.ATTRIBUTES), "CelebA attributes that make the domain label.",
-                  flag_values=FLAGS)
-flags.DEFINE_integer("image_size", 128, "Image side; a multiple of 4 and of 2**d_strided_layers.", flag_values=FLAGS)
+_flag("string", "data_dir", "tensorflow-datasets folder holding celeb_a (default: ~/tensorflow_datasets).")
+_flag("list", "attributes", "CelebA attributes that make the domain label.", default=list(DEFAULTS.attributes))
+_flag("integer", "image_size", "Image side; a multiple of 4 and of 2**d_strided_layers.")
 # === Models ===
-flags.DEFINE_integer("conv_dim", 64, "Generator's first width (the trunk is 4x wider).", flag_values=FLAGS)
-flags.DEFINE_integer("d_conv_dim", 64, "Discriminator's first width.", flag_values=FLAGS)
-flags.DEFINE_integer("d_strided_layers", 6, "Discriminator's stride-2 layers (6 at 128 px).", flag_values=FLAGS)
-flags.DEFINE_integer("teacher_blocks", 6, "Residual blocks of the teacher generator.", flag_values=FLAGS)
-flags.DEFINE_integer("student_blocks", 2, "Residual blocks of the student generator.", flag_values=FLAGS)
-flags.DEFINE_integer("sections", 1, "LIT sections the trunk is cut into (1 in the reference).", flag_values=FLAGS)
-flags.DEFINE_string("teacher_weights", None, "lit/l2: the teacher generator, models/generator.keras of a teacher run.",
-                    flag_values=FLAGS)
-flags.DEFINE_string("discriminator_weights", None, "A trained discriminator .keras (used when beta > 0).",
-                    flag_values=FLAGS)
+_flag("integer", "conv_dim", "Generator's first width (the trunk is 4x wider).")
+_flag("integer", "d_conv_dim", "Discriminator's first width.")
+_flag("integer", "d_strided_layers", "Discriminator's stride-2 layers (6 at 128 px).")
+_flag("integer", "teacher_blocks", "Residual blocks of the teacher generator.")
+_flag("integer", "student_blocks", "Residual blocks of the student generator.")
+_flag("integer", "sections", "LIT sections the trunk is cut into (1 in the reference).")
+_flag("string", "teacher_weights", "lit/l2: the teacher generator, models/generator.keras of a teacher run.")
+_flag("string", "discriminator_weights", "A trained discriminator .keras (used when beta > 0).")
 # === LIT ===
-flags.DEFINE_float("beta", 0.0, "Weight of StarGAN's generator loss against the distillation loss (0: reference).",
-                   flag_values=FLAGS)
-flags.DEFINE_float("noise_stddev", 0.0, "LIT: Gaussian noise on the teacher activations fed to sections.",
-                   flag_values=FLAGS)
+_flag("float", "beta", "Weight of StarGAN's generator loss against the distillation loss (0: reference).")
+_flag("float", "noise_stddev", "LIT: Gaussian noise on the teacher activations fed to sections.")
 # === Training ===
-flags.DEFINE_integer("epochs", 200, "Epochs of steps_per_epoch iterations.", flag_values=FLAGS)
-flags.DEFINE_integer("steps_per_epoch", 1000, "Iterations an epoch (checkpoints and log lines are per epoch).",
-                     flag_values=FLAGS)
-flags.DEFINE_integer("decay_steps", 100_000, "The rate decays linearly to 0 over these last iterations.",
-                     flag_values=FLAGS)
-flags.DEFINE_integer("batch_size", 16, "Batch size.", flag_values=FLAGS)
-flags.DEFINE_float("learning_rate", 1e-4, "Adam rate of both networks.", flag_values=FLAGS)
-flags.DEFINE_float("beta_1", 0.5, "Adam beta_1.", flag_values=FLAGS)
-flags.DEFINE_float("beta_2", 0.999, "Adam beta_2.", flag_values=FLAGS)
-flags.DEFINE_integer("n_critic", 5, "Discriminator steps per generator step.", flag_values=FLAGS)
+_flag("integer", "epochs", "Epochs of steps_per_epoch iterations.")
+_flag("integer", "steps_per_epoch", "Iterations an epoch (checkpoints and log lines are per epoch).")
+_flag("integer", "decay_steps", "The rate decays linearly to 0 over these last iterations.")
+_flag("integer", "batch_size", "Batch size.")
+_flag("float", "learning_rate", "Adam rate of both networks.")
+_flag("float", "beta_1", "Adam beta_1.")
+_flag("float", "beta_2", "Adam beta_2.")
+_flag("integer", "n_critic", "Discriminator steps per generator step.")
 # === Output ===
-flags.DEFINE_integer("sample_every", 1000, "Write samples/step_N.png every N iterations.", flag_values=FLAGS)
-flags.DEFINE_integer("eval_images", 2000, "Test images translated to every domain for IS and FID.",
-                     flag_values=FLAGS)
-flags.DEFINE_string("inception_weights", None, "InceptionV3 ImageNet weights (.h5) for Inception score and FID.",
-                    flag_values=FLAGS)
-flags.DEFINE_string("classifier", None, "Or another .keras classifier, images in [-1, 1] -> [logits, features].",
-                    flag_values=FLAGS)
-flags.DEFINE_bool("export", True, "Export the trained generator to SavedModel and TFLite.", flag_values=FLAGS)
-
+_flag("integer", "sample_every", "Write samples/step_N.png every N iterations.")
+_flag("integer", "eval_images", "Test images translated to every domain for IS and FID.")
+_flag("string", "inception_weights", "InceptionV3 ImageNet weights (.h5) for Inception score and FID.")
+_flag("string", "classifier", "Or another .keras classifier, images in [-1, 1] -> [logits, features].")
+_flag("bool", "export", "Export the trained generator to SavedModel and TFLite.")
 
 def config_from_flags(flag_values=FLAGS):
     """Builds the frozen `StarGANConfig` from parsed flags."""
