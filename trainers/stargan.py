@@ -1,4 +1,4 @@
-"""Compress StarGAN's generator with LIT on CelebA: teacher, LIT student, and the paper's baselines.
+r"""Compress StarGAN's generator with LIT on CelebA: teacher, LIT student, and the paper's baselines.
 
     python -m trainers.stargan --flagfile=trainers/configs/stargan_celeba_teacher.flags --workdir=/tmp/sg_teacher
     python -m trainers.stargan --flagfile=trainers/configs/stargan_celeba_lit.flags --workdir=/tmp/sg_lit \
@@ -102,6 +102,9 @@ def main(argv):
 
 def parse(argv):
     """absl's parser for this module's own FLAGS (`app.run` reads the global ones by default)."""
+    if {"-h", "--help", "--helpshort", "--helpfull"} & set(argv[1:]):
+        print(__doc__ + "\nFlags:\n" + FLAGS.get_help())
+        sys.exit(0)
     try:
         return FLAGS(argv)
     except flags.Error as error:

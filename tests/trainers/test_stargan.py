@@ -156,3 +156,10 @@ def test_every_stargan_flagfile_is_a_valid_configuration_with_the_reference_sett
     assert config.total_steps == 200_000
     if config.mode in ("lit", "l2"):
         assert (config.teacher_blocks, config.student_blocks, config.sections, config.beta) == (6, 2, 1, 0.0)
+
+
+def test_help_lists_the_flags_and_exits_cleanly(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        trainer.parse(["stargan", "--help"])
+    out = capsys.readouterr().out
+    assert exit_info.value.code == 0 and "--teacher_weights" in out and "stargan_celeba_lit.flags" in out
