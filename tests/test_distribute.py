@@ -56,6 +56,7 @@ def _weights(path):
     return values
 
 
+@pytest.mark.slow  # two TensorFlow processes on a ring: about 90 s
 def test_two_workers_finish_an_epoch_with_identical_weights(tmp_path):
     workers = [f"127.0.0.1:{port}" for port in _free_ports(2)]
     processes = []
