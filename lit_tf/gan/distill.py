@@ -93,20 +93,23 @@ class GeneratorDistiller(StarGAN):
     def student(self):
         return self.generator
 
-    def _distillation_loss(self, image, target):
+    def _distillation_loss(self, image, target, fake):
         inputs = [image, target]
         if self.method == "lit":
             ir_losses, _ = self.section_losses(inputs, training=True)
             ir_loss = keras.ops.sum(keras.ops.stack(ir_losses))
             return ir_loss, {"ir_loss": ir_loss, **{f"ir_loss_{k + 1}": v for k, v in enumerate(ir_losses)}}
         teacher_image = keras.ops.stop_gradient(self.teacher(inputs, training=False))
-        l2_loss = keras.ops.mean(keras.ops.square(self.generator(inputs, training=True) - teacher_image))
+        l2_loss = keras.ops.mean(keras.ops.square(fake - teacher_image))
         return l2_loss, {"l2_loss": l2_loss}
 
     def generator_objective(self, image, label, target):
-        distillation, parts = self._distillation_loss(image, target)
+        # The student's image, computed once for the L2 loss and StarGAN's (LIT alone needs none).
+        needs_image = self.method == "l2" or self.beta > 0
+        fake = self.generator([image, target], training=True) if needs_image else None
+        distillation, parts = self._distillation_loss(image, target, fake)
         if self.beta == 0:
             return distillation / 2.0, {"loss": distillation / 2.0, **parts}
-        stargan_loss, stargan_parts = self.stargan_generator_loss(image, label, target)
+        stargan_loss, stargan_parts = self.stargan_generator_loss(image, label, target, fake)
         total = (self.beta * stargan_loss + (1.0 - self.beta) * distillation) / 2.0
         return total, {"loss": total, **parts, **stargan_parts}

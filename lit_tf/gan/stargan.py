@@ -91,9 +91,9 @@ class StarGAN(keras.Model):
         self.d_optimizer.apply(tape.gradient(total, weights), weights)
         return {"d_loss": total, **parts}
 
-    def stargan_generator_loss(self, image, label, target):
-        """StarGAN's generator loss of `G(image, target)` and its cycle back to `label`: (total, parts)."""
-        fake = self.generator([image, target], training=True)
+    def stargan_generator_loss(self, image, label, target, fake=None):
+        """StarGAN's generator loss of `fake = G(image, target)` and its cycle back to `label`: (total, parts)."""
+        fake = self.generator([image, target], training=True) if fake is None else fake
         fake_source, fake_domains = self.discriminator(fake, training=True)
         reconstructed = self.generator([fake, label], training=True)
         total, parts = losses.generator_loss(fake_source, fake_domains, target, image, reconstructed)

@@ -64,15 +64,16 @@ def test_the_l2_baseline_brings_the_student_image_towards_the_teacher_image():
     assert sorted(history) == ["l2_loss", "loss"]
 
 
-def test_with_beta_the_stargan_loss_joins_and_the_discriminator_trains():
+@pytest.mark.parametrize("method, distillation", [("lit", "ir_loss"), ("l2", "l2_loss")])
+def test_with_beta_the_stargan_loss_joins_and_the_discriminator_trains(method, distillation):
     teacher, student = _pair()
     discriminator = stargan.Discriminator(strided_layers=2, **TINY)
-    distiller = GeneratorDistiller(teacher, student, discriminator, beta=0.5, n_critic=1)
+    distiller = GeneratorDistiller(teacher, student, discriminator, method=method, beta=0.5, n_critic=1)
     distiller.compile(_adam(), _adam())
     d_before = test_case.weights_by_name(discriminator.layers)
     logs = distiller.train_on_batch(_data(4), return_dict=True)
-    assert {"loss", "ir_loss", "g_loss", "g_reconstruction", "d_loss", "d_gradient_penalty"} <= set(logs)
-    assert logs["loss"] == pytest.approx((0.5 * logs["g_loss"] + 0.5 * logs["ir_loss"]) / 2, rel=1e-4)
+    assert {"loss", distillation, "g_loss", "g_reconstruction", "d_loss", "d_gradient_penalty"} <= set(logs)
+    assert logs["loss"] == pytest.approx((0.5 * logs["g_loss"] + 0.5 * logs[distillation]) / 2, rel=1e-4)
     d_after = test_case.weights_by_name(discriminator.layers)
     assert any(not np.array_equal(d_before[k], d_after[k]) for k in d_before)
 
