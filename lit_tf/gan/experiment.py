@@ -235,7 +235,7 @@ def _scores(classifier, generators, dataset, config):
 
 
 def _summary(model):
-    return {"residual_blocks": model.residual_blocks if hasattr(model, "residual_blocks") else None,
+    return {"residual_blocks": getattr(model, "residual_blocks", None),
             "params": int(model.count_params()), "flops": count_flops(model)}
 
 
