@@ -26,6 +26,7 @@ Example:
 
 import keras
 
+from lit_tf import optimizers
 from lit_tf import sections
 from lit_tf.compression import accuracy_metric
 from lit_tf.compression import finetune_with_kd
@@ -51,14 +52,14 @@ class L2Regularized(keras.Model):
 
 
 def train_supervised(model, train_data, val_data=None, *, epochs, learning_rate, milestones=(),
-                     momentum=0.9, weight_decay=0.0, stage="supervised", **fit_kwargs):
+                     momentum=0.9, weight_decay=0.0, optimizer="sgd", stage="supervised", **fit_kwargs):
     """Trains `model` on the labels alone (SGD with momentum, piecewise rate).
 
     Keyword arguments beyond these go to `lit_tf.training.fit_stage`.
     """
     trainer = L2Regularized(model, weight_decay, name="supervised")
     trainer.compile(
-        keras.optimizers.SGD(learning_rate, momentum=momentum),
+        optimizers.sgd(learning_rate, momentum, optimizer),
         keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=[accuracy_metric()],
     )
@@ -69,13 +70,14 @@ def train_supervised(model, train_data, val_data=None, *, epochs, learning_rate,
 
 
 def distill_kd(teacher, student, train_data, val_data=None, *, stage1, stage2,
-               temperature=6.0, alpha=0.95, momentum=0.9, weight_decay=1e-4, **fit_kwargs):
+               temperature=6.0, alpha=0.95, momentum=0.9, weight_decay=1e-4, optimizer="sgd", **fit_kwargs):
     """Hinton KD of `student` over both stages' schedules.
 
     Args:
         stage1, stage2: dicts `{"epochs", "learning_rate", "milestones"}`.
     """
-    kd = dict(temperature=temperature, alpha=alpha, momentum=momentum, weight_decay=weight_decay)
+    kd = dict(temperature=temperature, alpha=alpha, momentum=momentum, weight_decay=weight_decay,
+              optimizer=optimizer)
     first = finetune_with_kd(teacher, student, train_data, val_data, **stage1, **kd, stage="kd_stage1",
                              keep_best=False, **fit_kwargs)
     second = finetune_with_kd(teacher, student, train_data, val_data, **stage2, **kd, stage="kd_stage2",
@@ -90,7 +92,7 @@ def _layers_after(model, layer_name):
 
 def fitnets(teacher, student, hint_layer, train_data, val_data=None, *, stage1, stage2,
             student_hint_layer=None, temperature=6.0, alpha=0.95, momentum=0.9, weight_decay=1e-4,
-            **fit_kwargs):
+            optimizer="sgd", **fit_kwargs):
     """FitNets: hint training up to `hint_layer`, then KD of the whole student.
 
     Args:
@@ -119,7 +121,7 @@ def fitnets(teacher, student, hint_layer, train_data, val_data=None, *, stage1, 
         student_loss_weight=0.0,
     )
     sections.freeze(teacher)  # Distiller's own freeze misses a teacher reloaded frozen
-    hints.compile(keras.optimizers.SGD(stage1["learning_rate"], momentum=momentum),
+    hints.compile(optimizers.sgd(stage1["learning_rate"], momentum, optimizer),
                   keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=[accuracy_metric()])
     try:
         first = fit_stage(hints, train_data, val_data, **stage1, stage="fitnets_hints", target=student,
@@ -129,7 +131,7 @@ def fitnets(teacher, student, hint_layer, train_data, val_data=None, *, stage1, 
             layer.trainable = True
     second = finetune_with_kd(
         teacher, student, train_data, val_data, **stage2, temperature=temperature, alpha=alpha,
-        momentum=momentum, weight_decay=weight_decay, stage="fitnets_kd", **fit_kwargs,
+        momentum=momentum, weight_decay=weight_decay, optimizer=optimizer, stage="fitnets_kd", **fit_kwargs,
     )
     return first, second
 

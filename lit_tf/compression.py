@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 import keras
 
+from lit_tf import optimizers
 from lit_tf import sections
 from lit_tf.finetune import KDDistiller
 from lit_tf.lit import LITDistiller
@@ -42,14 +43,17 @@ def accuracy_metric():
 
 
 def finetune_with_kd(teacher, student, train_data, val_data=None, *, epochs, learning_rate, milestones,
-                     temperature=6.0, alpha=0.95, momentum=0.9, weight_decay=1e-4, stage="finetune", **fit_kwargs):
-    """Stage 2 of LIT (and of the KD and FitNets baselines): end-to-end KD of the whole student.
+                     temperature=6.0, alpha=0.95, momentum=0.9, weight_decay=1e-4, optimizer="sgd",
+                     stage="finetune", **fit_kwargs):
+    """Stage 2 of LIT (and of the KD and FitNets baselines): end-to-end KD of the student.
 
-    With `val_data` the student keeps its best epoch by validation accuracy.
-    Keyword arguments beyond the KD ones go to `lit_tf.training.fit_stage`.
+    Every trainable weight of the student trains. With `val_data` the student keeps its
+    best epoch by validation accuracy. `optimizer` is "sgd" (Keras') or "torch_sgd"
+    (`lit_tf.optimizers.TorchSGD`). Keyword arguments beyond the KD ones go to
+    `lit_tf.training.fit_stage`.
     """
     distiller = KDDistiller(teacher, student, temperature=temperature, alpha=alpha, weight_decay=weight_decay)
-    distiller.compile(optimizer=keras.optimizers.SGD(learning_rate, momentum=momentum), metrics=[accuracy_metric()])
+    distiller.compile(optimizer=optimizers.sgd(learning_rate, momentum, optimizer), metrics=[accuracy_metric()])
     return fit_stage(
         distiller, train_data, val_data, epochs=epochs, learning_rate=learning_rate,
         milestones=milestones, stage=stage, target=student, **fit_kwargs,
@@ -76,6 +80,9 @@ def compress(
     noise_stddev=0.0,
     momentum=0.9,
     weight_decay=1e-4,
+    optimizer="sgd",
+    schedule="milestones",
+    finetune_stem_and_head=True,
     init_from_teacher=True,
     callbacks=None,
     checkpoint_dir=None,
@@ -98,6 +105,14 @@ def compress(
         beta, temperature, alpha, noise_stddev: see `LITDistiller`.
         momentum: float, SGD momentum.
         weight_decay: float, coupled L2 weight decay (as PyTorch's SGD).
+        optimizer: "sgd" (Keras' SGD) or "torch_sgd" (PyTorch's momentum buffer, as the
+            reference; `lit_tf.optimizers.TorchSGD`).
+        schedule: "milestones" (rates drop at the milestone epochs) or "reference" (one
+            epoch earlier, as the reference's `scheduler.step()` at each epoch's start).
+        finetune_stem_and_head: bool. True fine-tunes the whole student, as the paper
+            describes stage 2; False keeps the stem and head weights frozen in the
+            fine-tune too (their BatchNorm still in training mode), as the reference
+            code does because its `requires_grad=False` is never reset.
         init_from_teacher: bool, copy the teacher's stem and head into the
             student first (the reference does).
         callbacks: list of extra `keras.callbacks.Callback`, given to both stages.
@@ -119,7 +134,7 @@ def compress(
                 f"{error} Pass init_from_teacher=False to keep the student's own stem and head."
             ) from error
     fit_kwargs = {"batch_size": batch_size, "verbose": verbose, "callbacks": callbacks,
-                  "checkpoint_dir": checkpoint_dir}
+                  "checkpoint_dir": checkpoint_dir, "schedule": schedule}
 
     if verbose:
         print(f"[lit_tf] Stage 1/2, LIT: {lit_epochs} epochs, sections {student_boundaries[1:]}")
@@ -134,7 +149,7 @@ def compress(
         noise_stddev=noise_stddev,
         weight_decay=weight_decay,
     )
-    lit.compile(optimizer=keras.optimizers.SGD(lit_learning_rate, momentum=momentum), metrics=[accuracy_metric()])
+    lit.compile(optimizer=optimizers.sgd(lit_learning_rate, momentum, optimizer), metrics=[accuracy_metric()])
     # The student's best epoch is chosen after fine-tuning, not here.
     lit_history = fit_stage(
         lit, train_data, val_data, epochs=lit_epochs, learning_rate=lit_learning_rate,
@@ -142,11 +157,17 @@ def compress(
     )
 
     if verbose:
-        print(f"[lit_tf] Stage 2/2, fine-tune: {finetune_epochs} epochs, whole student")
+        trained = "whole student" if finetune_stem_and_head else "sections (stem and head frozen, as the reference)"
+        print(f"[lit_tf] Stage 2/2, fine-tune: {finetune_epochs} epochs, {trained}")
     sections.freeze_outside_sections(student, student_boundaries, frozen=False)
-    finetune_history = finetune_with_kd(
-        teacher, student, train_data, val_data, epochs=finetune_epochs,
-        learning_rate=finetune_learning_rate, milestones=finetune_milestones, temperature=temperature,
-        alpha=alpha, momentum=momentum, weight_decay=weight_decay, **fit_kwargs,
-    )
+    if not finetune_stem_and_head:
+        sections.freeze_stem_and_head_weights(student, student_boundaries)
+    try:
+        finetune_history = finetune_with_kd(
+            teacher, student, train_data, val_data, epochs=finetune_epochs,
+            learning_rate=finetune_learning_rate, milestones=finetune_milestones, temperature=temperature,
+            alpha=alpha, momentum=momentum, weight_decay=weight_decay, optimizer=optimizer, **fit_kwargs,
+        )
+    finally:
+        sections.freeze_outside_sections(student, student_boundaries, frozen=False)
     return CompressResult(student, lit_history, finetune_history)

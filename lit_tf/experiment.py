@@ -33,10 +33,13 @@ import keras
 from lit_tf import baselines
 from lit_tf import distribute
 from lit_tf import models
+from lit_tf import optimizers
 from lit_tf import sections
 from lit_tf import training
 from lit_tf import workdir as workdirs
 from lit_tf.compression import compress
+from lit_tf.data import cifar
+from lit_tf.data import pipeline
 from lit_tf.data import registry
 from lit_tf.reporting import export_student
 from lit_tf.reporting import model_summary
@@ -61,6 +64,8 @@ class ExperimentConfig:
     cifar_dir: str | None = None
     validation_fraction: float = 0.1
     augment: bool = True
+    normalization: str = "cifar"  # or "imagenet": the reference's, and PyTorch CIFAR ResNets'
+    crop_padding: str = "reflect"  # or "zeros": the reference's (torchvision's RandomCrop)
     # Models.
     teacher_arch: str = "resnet110"
     student_arch: str = "resnet20"
@@ -85,6 +90,10 @@ class ExperimentConfig:
     noise_stddev: float = 0.0
     momentum: float = 0.9
     weight_decay: float = 1e-4
+    # The reference's training arithmetic (see README "Matches the reference"):
+    optimizer: str = "sgd"  # or "torch_sgd": PyTorch's momentum buffer
+    schedule: str = "milestones"  # or "reference": rates drop one epoch before each milestone
+    finetune_stem_and_head: bool = True  # False: the reference's fine-tune, stem and head frozen
     batch_size: int = 32
     seed: int = 0
     # Distribution and export.
@@ -98,6 +107,10 @@ class ExperimentConfig:
         registry.check_dataset(self.dataset)
         check_choice("strategy", self.strategy, distribute.STRATEGIES)
         check_choice("quantize", self.quantize, ("none", "float16", "int8"))
+        check_choice("normalization", self.normalization, cifar.NORMALIZATIONS)
+        check_choice("crop_padding", self.crop_padding, pipeline.CROP_PADDINGS)
+        check_choice("optimizer", self.optimizer, optimizers.OPTIMIZERS)
+        check_choice("schedule", self.schedule, optimizers.SCHEDULES)
         for name in ("batch_size", "teacher_epochs", "lit_epochs", "finetune_epochs"):
             if getattr(self, name) <= 0 and not (name == "teacher_epochs" and self.teacher_weights):
                 raise ValueError(f"{name} must be > 0. Received: {name}={getattr(self, name)}")
@@ -131,7 +144,10 @@ def _load_teacher(config, replicas):
     if config.teacher_weights.endswith(".keras"):
         return keras.saving.load_model(config.teacher_weights)
     teacher = _build(config, config.teacher_arch, replicas)
-    teacher.load_weights(config.teacher_weights)
+    if config.teacher_weights.endswith((".npz", *models.TORCH_SUFFIXES)):
+        models.load_torch_weights(teacher, config.teacher_weights)
+    else:
+        teacher.load_weights(config.teacher_weights)
     return teacher
 
 
@@ -142,14 +158,15 @@ def _students(config):
 def _train_student(method, config, teacher, student, data, fit_kwargs):
     boundaries = list(config.boundaries)
     kd = dict(temperature=config.temperature, alpha=config.alpha, momentum=config.momentum,
-              weight_decay=config.weight_decay)
+              weight_decay=config.weight_decay, optimizer=config.optimizer)
     if method == "lit":
         compress(teacher, student, boundaries, data["train"], data["validation"],
                  lit_epochs=config.lit_epochs, lit_learning_rate=config.lit_learning_rate,
                  lit_milestones=config.lit_milestones, finetune_epochs=config.finetune_epochs,
                  finetune_learning_rate=config.finetune_learning_rate,
                  finetune_milestones=config.finetune_milestones, beta=config.beta,
-                 noise_stddev=config.noise_stddev, **kd, **fit_kwargs)
+                 noise_stddev=config.noise_stddev, finetune_stem_and_head=config.finetune_stem_and_head,
+                 **kd, **fit_kwargs)
     elif method == "kd":
         baselines.distill_kd(teacher, student, data["train"], data["validation"], stage1=config.stage(1),
                              stage2=config.stage(2), **kd, **fit_kwargs)
@@ -161,21 +178,22 @@ def _train_student(method, config, teacher, student, data, fit_kwargs):
         for number in (1, 2):
             baselines.train_supervised(student, data["train"], data["validation"], **config.stage(number),
                                        momentum=config.momentum, weight_decay=config.weight_decay,
+                                       optimizer=config.optimizer,
                                        stage=f"scratch_stage{number}", keep_best=number == 2, **fit_kwargs)
 
 
 def _check_models(config):
     """Fails before anything is trained or written when the models cannot be built or cut.
 
-    Builds both architectures (and loads a `.keras` teacher) only to compare
-    their section boundaries, so a typo costs seconds, not a claimed workdir.
+    Builds both architectures (and loads the teacher's weights, checking a PyTorch
+    state dict name by name) only to compare their section boundaries, so a typo
+    costs seconds, not a claimed workdir.
     """
     student = _build(config, config.student_arch, replicas=1)
     if config.mode in ("teacher", "scratch"):
         return
-    teacher_weights = config.teacher_weights or ""
-    if teacher_weights.endswith(".keras"):
-        teacher = keras.saving.load_model(teacher_weights)
+    if config.teacher_weights:
+        teacher = _load_teacher(config, replicas=1)
     else:
         teacher = _build(config, config.teacher_arch, replicas=1)
     sections.check_compatible(teacher, student, list(config.boundaries), list(config.boundaries))
@@ -185,7 +203,8 @@ def _data(config):
     return {
         split: registry.provide_dataset(config.dataset, split, config.batch_size, data_dir=config.data_dir,
                                         cifar_dir=config.cifar_dir, validation_fraction=config.validation_fraction,
-                                        augment=config.augment, seed=config.seed)
+                                        augment=config.augment, seed=config.seed,
+                                        normalization=config.normalization, crop_padding=config.crop_padding)
         for split in ("train", "validation", "test")
     }
 
@@ -202,7 +221,8 @@ def _train(config, data, replicas, fit_kwargs):
         baselines.train_supervised(
             trained["teacher"], data["train"], data["validation"], epochs=config.teacher_epochs,
             learning_rate=config.teacher_learning_rate, milestones=config.teacher_milestones,
-            momentum=config.momentum, weight_decay=config.weight_decay, stage="teacher", **fit_kwargs)
+            momentum=config.momentum, weight_decay=config.weight_decay, optimizer=config.optimizer,
+            stage="teacher", **fit_kwargs)
     for method in _students(config):
         source = "labels" if method == "scratch" else config.teacher_arch
         print(f"[lit_tf] {method}: {source} -> {config.student_arch}", flush=True)
@@ -231,7 +251,7 @@ def run(config, workdir):
     checkpoint_dir = workdir if chief else os.path.join(workdir, "workers", distribute.task_name())
     with strategy.scope():
         trained = _train(config, data, strategy.num_replicas_in_sync,
-                         {"checkpoint_dir": checkpoint_dir, "verbose": "lines"})
+                         {"checkpoint_dir": checkpoint_dir, "verbose": "lines", "schedule": config.schedule})
     result = {"mode": config.mode, "dataset": config.dataset}
     if "teacher" in trained:
         result["teacher"] = model_summary(trained["teacher"], data["test"], config.teacher_arch)

@@ -197,6 +197,17 @@ def split_layers(model, boundaries):
     return stem, section_layers, head
 
 
+def set_trainable(layer, value):
+    """`layer.trainable = value` that always reaches the layer's variables.
+
+    Keras 3.15 on TensorFlow skips an attribute assignment that does not change the
+    value (`self.x = self.x`), so `layer.trainable = True` on a trainable layer leaves
+    variables frozen one by one (`freeze_stem_and_head_weights`) frozen.
+    """
+    layer.trainable = not value
+    layer.trainable = value
+
+
 def freeze(model):
     """Makes every layer and weight of `model` non-trainable, whatever state it came in.
 
@@ -206,12 +217,12 @@ def freeze(model):
     setting `False` again changes nothing, so a distiller's optimizer would
     train the "frozen" teacher. Each layer is set explicitly.
     """
-    model.trainable = False
+    set_trainable(model, False)
     for layer in model.layers:
         if isinstance(layer, keras.Model):
             freeze(layer)
         else:
-            layer.trainable = False
+            set_trainable(layer, False)
 
 
 def freeze_outside_sections(model, boundaries, frozen=True):
@@ -224,7 +235,23 @@ def freeze_outside_sections(model, boundaries, frozen=True):
     """
     stem, _, head = split_layers(model, boundaries)
     for layer in stem + head:
-        layer.trainable = not frozen
+        set_trainable(layer, not frozen)
+
+
+def freeze_stem_and_head_weights(model, boundaries):
+    """Stops the stem's and head's weights from training; their layers stay in training mode.
+
+    The LIT reference's fine-tune: `requires_grad=False` left from the LIT stage keeps
+    the stem and head weights unchanged (no gradient, no weight decay), while
+    `student.train()` puts every BatchNorm in training mode, so the stem's normalises
+    with batch statistics and updates its moving ones. Undo with
+    `freeze_outside_sections(model, boundaries, frozen=False)`.
+    """
+    stem, _, head = split_layers(model, boundaries)
+    for layer in stem + head:
+        set_trainable(layer, True)
+        for variable in layer.trainable_weights:
+            variable.trainable = False
 
 
 def _copy_layers(part, teacher_layers, student_layers):

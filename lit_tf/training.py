@@ -30,15 +30,7 @@ import time
 import keras
 import numpy as np
 
-
-def piecewise_schedule(learning_rate, milestones, factor=0.1):
-    """Returns `epoch -> lr`: `learning_rate`, times `factor` at each milestone epoch."""
-    milestones = sorted(milestones)
-
-    def schedule(epoch, _=None):
-        return learning_rate * factor ** sum(epoch >= m for m in milestones)
-
-    return schedule
+from lit_tf.optimizers import piecewise_schedule
 
 
 class RaiseOnNaN(keras.callbacks.Callback):
@@ -198,6 +190,7 @@ def fit_stage(
     epochs,
     learning_rate,
     milestones=(),
+    schedule="milestones",
     stage,
     target=None,
     keep_best=None,
@@ -215,6 +208,8 @@ def fit_stage(
         train_data, val_data: `tf.data.Dataset` of `(x, y)` batches or `(x, y)` arrays.
         epochs: int. learning_rate: float, or `None` to leave the optimizer's rate (or
             schedule) alone. milestones: epochs where the rate drops 10x.
+        schedule: "milestones" (the drop at epoch m) or "reference" (one epoch earlier,
+            as the LIT reference code); see `lit_tf.optimizers.piecewise_schedule`.
         stage: str, names the stage in messages and under `checkpoint_dir`.
         target: `keras.Model` whose weights are the stage's result (the student
             inside a distiller); defaults to `model`.
@@ -239,7 +234,8 @@ def fit_stage(
         return history_from_csv(os.path.join(folder, "history.csv"))
 
     callbacks = [
-        *([keras.callbacks.LearningRateScheduler(piecewise_schedule(learning_rate, milestones))]
+        *([keras.callbacks.LearningRateScheduler(
+            piecewise_schedule(learning_rate, milestones, convention=schedule))]
           if learning_rate is not None else []),
         RaiseOnNaN(stage, nan_monitors),
         *(callbacks or []),

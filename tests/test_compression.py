@@ -65,3 +65,26 @@ def test_a_student_whose_stem_differs_is_refused_before_training():
     x, y = test_case.tiny_data(8)
     with pytest.raises(ValueError, match="head cannot start as a copy.*init_from_teacher=False"):
         lit_tf.compress(teacher, student, B, (x, y), lit_epochs=1, finetune_epochs=1, verbose=0)
+
+
+def test_the_reference_fine_tune_keeps_stem_and_head_weights_and_updates_the_stem_statistics():
+    x, y = test_case.tiny_data(32)
+    teacher, student = test_case.tiny_classifier(2), test_case.tiny_classifier(1)
+    stem_statistics = []
+    record = keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda e, logs: stem_statistics.append(student.get_layer("stem_bn").moving_mean.numpy()))
+    result = lit_tf.compress(
+        teacher, student, B, (x, y), lit_epochs=1, finetune_epochs=2, batch_size=8, verbose=0,
+        finetune_stem_and_head=False, optimizer="torch_sgd", schedule="reference", finetune_milestones=(2,),
+        callbacks=[record])
+    for name in ["stem_conv", "head"]:
+        for t, s in zip(teacher.get_layer(name).weights, student.get_layer(name).weights):
+            np.testing.assert_array_equal(t, s, err_msg=name)
+    for t, s in zip(teacher.get_layer("stem_bn").weights[:2], student.get_layer("stem_bn").weights[:2]):
+        np.testing.assert_array_equal(t, s, err_msg="stem_bn gamma/beta")
+    # LIT stage: the stem's BatchNorm in inference mode; fine-tune: in training mode, as `student.train()`.
+    np.testing.assert_array_equal(stem_statistics[0], teacher.get_layer("stem_bn").moving_mean)
+    assert not np.allclose(stem_statistics[-1], stem_statistics[0])
+    assert result.finetune_history.history["learning_rate"] == pytest.approx([0.01, 0.001])  # one epoch early
+    assert all(layer.trainable for layer in student.layers)
+    assert len(student.trainable_weights) == len(test_case.tiny_classifier(1).trainable_weights)  # as before

@@ -75,3 +75,21 @@ def test_config_round_trips_and_a_saved_generator_reloads(tmp_path):
     generator.save(tmp_path / "g.keras")
     inputs = list(_inputs())
     np.testing.assert_allclose(keras.models.load_model(tmp_path / "g.keras")(inputs), generator(inputs), atol=1e-6)
+
+
+def test_strided_and_transposed_convolutions_pad_as_pytorchs_padding_one():
+    """StarGAN's 4x4 stride-2 layers with Keras "same" pad 1 on every side, as PyTorch's padding=1."""
+    import tensorflow as tf
+
+    image, label = _inputs()
+    generator = stargan.Generator(residual_blocks=2, sections=2, **TINY)
+    probe = keras.Model(generator.inputs, [generator.get_layer(name).input for name in ("down1_conv", "up1_conv")]
+                        + [generator.get_layer(name).output for name in ("down1_conv", "up1_conv")])
+    down_in, up_in, down_out, up_out = probe([image, label])
+    down, up = generator.get_layer("down1_conv").kernel.numpy(), generator.get_layer("up1_conv").kernel.numpy()
+    padded = tf.pad(down_in, [[0, 0], [1, 1], [1, 1], [0, 0]])
+    np.testing.assert_allclose(down_out, tf.nn.conv2d(padded, down, 2, "VALID"), atol=1e-5)
+    # PyTorch's ConvTranspose2d(4, 2, padding=1): the full transposed convolution, one row/column off each side.
+    n, h, w, _ = up_in.shape
+    full = tf.nn.conv2d_transpose(up_in, up, [n, 2 * h + 2, 2 * w + 2, up.shape[2]], 2, "VALID")
+    np.testing.assert_allclose(up_out, full[:, 1:-1, 1:-1], atol=1e-5)

@@ -34,11 +34,6 @@ class _EpochsSeen(keras.callbacks.Callback):
         self.epochs.append(epoch)
 
 
-def test_schedule_drops_tenfold_at_each_milestone():
-    schedule = training.piecewise_schedule(0.1, [100, 150])
-    assert [schedule(e) for e in (0, 99, 100, 149, 150)] == pytest.approx([0.1, 0.1, 0.01, 0.01, 0.001])
-
-
 def test_killed_stage_resumes_from_its_last_completed_epoch(tmp_path):
     data, folder = _data(), str(tmp_path)
     fit = dict(epochs=4, learning_rate=0.1, stage="demo", checkpoint_dir=folder, batch_size=8, verbose=0)

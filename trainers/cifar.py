@@ -9,10 +9,11 @@ resume a killed run; see README.md for the workdir's contents.
 """
 
 import dataclasses
-import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads: keep C++ INFO/WARNING logs out
+from lit_tf import quiet  # noqa: E402
+
+quiet.import_tensorflow()  # first: TensorFlow's C++ start-up lines stay off the console
 
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
@@ -30,10 +31,14 @@ flags.DEFINE_string("data_dir", None, "tensorflow-datasets folder (default: ~/te
 flags.DEFINE_string("cifar_dir", None, "A local cifar-10-batches-py folder; used instead of tfds.")
 flags.DEFINE_float("validation_fraction", 0.1, "Share of the training data held out for model selection.")
 flags.DEFINE_bool("augment", True, "Pad-4 random crop and horizontal flip of CIFAR training images.")
+flags.DEFINE_enum("normalization", "cifar", ["cifar", "imagenet"],
+                  "Channel statistics: the dataset's, or ImageNet's (the reference's; PyTorch CIFAR ResNets need it).")
+flags.DEFINE_enum("crop_padding", "reflect", ["reflect", "zeros"], "Border of the random crop (reference: zeros).")
 # === Models ===
 flags.DEFINE_string("teacher_arch", "resnet110", "Teacher: resnet<6n+2> or resnext<9n+2>.")
 flags.DEFINE_string("student_arch", "resnet20", "Student, with the teacher's section shapes.")
-flags.DEFINE_string("teacher_weights", None, "A trained teacher: .keras, or .weights.h5 of --teacher_arch.")
+flags.DEFINE_string("teacher_weights", None, "A trained teacher: .keras, .weights.h5 of --teacher_arch, or a "
+                    "PyTorch state dict of --teacher_arch (.npz; .th/.pt/.pth with torch installed).")
 flags.DEFINE_bool("train_teacher", False, "In lit/kd/fitnets modes, train the teacher when no weights are given.")
 flags.DEFINE_list("boundaries", ["stem", "section_1", "section_2", "section_3"], "Section boundary layers.")
 flags.DEFINE_string("hint_layer", None, "FitNets hint layer (default: the middle boundary).")
@@ -54,6 +59,11 @@ flags.DEFINE_float("alpha", 0.95, "KD: weight of the hard-label cross-entropy.")
 flags.DEFINE_float("noise_stddev", 0.0, "LIT: Gaussian noise on the teacher activations fed to sections.")
 flags.DEFINE_float("momentum", 0.9, "SGD momentum.")
 flags.DEFINE_float("weight_decay", 1e-4, "Coupled L2 weight decay.")
+flags.DEFINE_enum("optimizer", "sgd", ["sgd", "torch_sgd"], "SGD momentum as Keras, or as PyTorch (the reference).")
+flags.DEFINE_enum("schedule", "milestones", ["milestones", "reference"],
+                  "Rates drop at each milestone epoch, or one epoch earlier (the reference's scheduler.step()).")
+flags.DEFINE_bool("finetune_stem_and_head", True, "Fine-tune the whole student; false keeps the stem and head "
+                  "frozen in the fine-tune too, as the reference.")
 flags.DEFINE_integer("batch_size", 32, "Global batch size.")
 # === Distribution and export ===
 flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multi_worker", "tpu"], "tf.distribute strategy.")

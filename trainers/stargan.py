@@ -10,10 +10,11 @@ trainer and `trainers.cifar` can be imported side by side.
 """
 
 import dataclasses
-import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads: keep C++ INFO/WARNING logs out
+from lit_tf import quiet  # noqa: E402
+
+quiet.import_tensorflow()  # first: TensorFlow's C++ start-up lines stay off the console
 
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
@@ -31,7 +32,8 @@ def _flag(kind, name, help_text, **kwargs):
 
 
 # === Run ===
-_flag("enum", "mode", "teacher | lit | l2 | scratch.", enum_values=experiment.MODES)
+_flag("enum", "mode", "teacher | lit | l2 | scratch | rand_init (untrained generators, scored).",
+      enum_values=experiment.MODES)
 _flag("string", "workdir", "Folder of this run: config, checkpoints, samples, result.json, export/.")
 _flag("integer", "seed", "Random seed (shuffling, flips, target domains, initialisation).")
 # === Data ===
@@ -106,7 +108,9 @@ def parse(argv):
         print(__doc__ + "\nFlags:\n" + FLAGS.get_help())
         sys.exit(0)
     try:
-        return FLAGS(argv)
+        remaining = FLAGS(argv)
+        flags.FLAGS.mark_as_parsed()  # app.run checks the global FLAGS, which this module does not use
+        return remaining
     except flags.Error as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(1)

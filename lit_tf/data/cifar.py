@@ -143,8 +143,20 @@ def load_split(cifar_dir, split, validation_fraction=0.1, seed=0, dataset="cifar
     return train if split == "train" else validation
 
 
+NORMALIZATIONS = ("cifar", "imagenet")
+
+
+def normalization_stats(normalization="cifar", dataset="cifar10"):
+    """`(mean, std)` per channel in [0, 255] pixels: the dataset's own, or ImageNet's."""
+    if normalization not in NORMALIZATIONS:
+        raise ValueError(f"normalization must be one of {NORMALIZATIONS}. Received: normalization={normalization!r}")
+    if normalization == "imagenet":
+        return pipeline.IMAGENET_MEAN, pipeline.IMAGENET_STD
+    return MEAN[dataset], STD[dataset]
+
+
 def provide_dataset(split, batch_size, cifar_dir=None, validation_fraction=0.1, augment=True, seed=0,
-                    dataset="cifar10", data_dir=None):
+                    dataset="cifar10", data_dir=None, normalization="cifar", crop_padding="reflect"):
     """A `tf.data.Dataset` of normalised CIFAR batches; training batches augmented.
 
     Args:
@@ -156,9 +168,13 @@ def provide_dataset(split, batch_size, cifar_dir=None, validation_fraction=0.1, 
         seed: int, fixes the validation carve, shuffling and augmentation.
         dataset: "cifar10" or "cifar100" (tfds).
         data_dir: str or `None`, the tensorflow-datasets folder.
+        normalization: "cifar" (the dataset's channel statistics) or "imagenet"
+            (the LIT reference's, and the PyTorch CIFAR ResNets').
+        crop_padding: "reflect" or "zeros" (the reference's) for the random crop.
     """
+    mean, std = normalization_stats(normalization, dataset)
     images, labels = load_split(cifar_dir, split, validation_fraction, seed, dataset, data_dir)
     return pipeline.make_dataset(
-        images, labels, batch_size, MEAN[dataset], STD[dataset],
-        training=split == "train", augment=augment, seed=seed,
+        images, labels, batch_size, mean, std, training=split == "train", augment=augment, seed=seed,
+        crop_padding=crop_padding,
     )

@@ -14,6 +14,11 @@ import numpy as np
 import tensorflow as tf
 
 SPLITS = ("train", "validation", "test")
+CROP_PADDINGS = ("reflect", "zeros")
+# ImageNet's channel statistics in [0, 255] pixels: the LIT reference normalises CIFAR with
+# them, and so must every model trained that way (the PyTorch CIFAR ResNets among them).
+IMAGENET_MEAN = [0.485 * 255, 0.456 * 255, 0.406 * 255]
+IMAGENET_STD = [0.229 * 255, 0.224 * 255, 0.225 * 255]
 
 
 def check_split(split):
@@ -34,17 +39,24 @@ def split_validation(images, labels, fraction, seed):
     return (images[train], labels[train]), (images[val], labels[val])
 
 
-def pad_crop_flip(image, seed, pad=4):
-    """CIFAR augmentation: pad by `pad` pixels, random crop back, random flip."""
+def pad_crop_flip(image, seed, pad=4, padding="reflect"):
+    """CIFAR augmentation: pad by `pad` pixels, random crop back, random flip.
+
+    `padding` is "reflect" or "zeros" (black pixels, as torchvision's `RandomCrop(32,
+    padding=4)` that the LIT reference uses); apply it to pixels before normalisation.
+    """
+    if padding not in CROP_PADDINGS:
+        raise ValueError(f"crop_padding must be one of {CROP_PADDINGS}. Received: crop_padding={padding!r}")
     height, width = image.shape[0], image.shape[1]
-    padded = tf.pad(image, [[pad, pad], [pad, pad], [0, 0]], mode="REFLECT")
+    mode = "REFLECT" if padding == "reflect" else "CONSTANT"
+    padded = tf.pad(image, [[pad, pad], [pad, pad], [0, 0]], mode=mode)
     crop_seed, flip_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
     image = tf.image.stateless_random_crop(padded, [height, width, image.shape[2]], crop_seed)
     return tf.image.stateless_random_flip_left_right(image, flip_seed)
 
 
-def make_dataset(images, labels, batch_size, mean, std, training, augment, seed):
-    """`cache -> shuffle -> augment -> batch -> prefetch`, deterministic under `seed`.
+def make_dataset(images, labels, batch_size, mean, std, training, augment, seed, crop_padding="reflect"):
+    """`cache -> shuffle -> augment -> normalise -> batch -> prefetch`, deterministic under `seed`.
 
     Args:
         images: uint8 or float array `(N, H, W, C)`.
@@ -54,9 +66,12 @@ def make_dataset(images, labels, batch_size, mean, std, training, augment, seed)
         training: bool, shuffle (and augment when `augment`).
         augment: bool, pad-crop-flip the training images.
         seed: int.
+        crop_padding: "reflect" or "zeros", how the crop's border is filled.
     """
     if batch_size <= 0:
         raise ValueError(f"batch_size must be > 0. Received: batch_size={batch_size}")
+    if crop_padding not in CROP_PADDINGS:
+        raise ValueError(f"crop_padding must be one of {CROP_PADDINGS}. Received: crop_padding={crop_padding!r}")
     mean = tf.constant(mean, tf.float32)
     std = tf.constant(std, tf.float32)
     dataset = tf.data.Dataset.from_tensor_slices((images, labels.astype("int32"))).cache()
@@ -65,10 +80,10 @@ def make_dataset(images, labels, batch_size, mean, std, training, augment, seed)
 
     def prepare(index, example):
         image, label = example
-        image = (tf.cast(image, tf.float32) - mean) / std
-        if training and augment:
-            image = pad_crop_flip(image, tf.stack([tf.cast(seed, tf.int64), index]))
-        return image, label
+        image = tf.cast(image, tf.float32)
+        if training and augment:  # on pixels, so a zero border is black, as torchvision pads
+            image = pad_crop_flip(image, tf.stack([tf.cast(seed, tf.int64), index]), padding=crop_padding)
+        return (image - mean) / std, label
 
     dataset = dataset.enumerate().map(prepare, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)

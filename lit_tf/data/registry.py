@@ -30,7 +30,7 @@ def describe(name):
 
 
 def provide_dataset(name, split, batch_size, *, data_dir=None, cifar_dir=None, validation_fraction=0.1,
-                    augment=True, seed=0):
+                    augment=True, seed=0, normalization="cifar", crop_padding="reflect"):
     """A `tf.data.Dataset` of `(image, label)` batches of one split of dataset `name`.
 
     Args:
@@ -42,9 +42,13 @@ def provide_dataset(name, split, batch_size, *, data_dir=None, cifar_dir=None, v
         validation_fraction: float, the share of the training data held out.
         augment: bool, CIFAR's pad-crop-flip on training batches (digits are never flipped).
         seed: int.
+        normalization: "cifar" (the dataset's statistics) or "imagenet" (CIFAR; digits
+            keep their own scaling to [-1, 1]).
+        crop_padding: "reflect" or "zeros", the border of CIFAR's random crop.
     """
     check_dataset(name)
     if name == "digits":
         return digits.provide_dataset(split, batch_size, validation_fraction, seed)
     return cifar.provide_dataset(split, batch_size, cifar_dir, validation_fraction, augment, seed,
-                                 dataset=name, data_dir=data_dir)
+                                 dataset=name, data_dir=data_dir, normalization=normalization,
+                                 crop_padding=crop_padding)

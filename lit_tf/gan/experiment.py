@@ -8,6 +8,8 @@ Modes (the rows of the paper's StarGAN table):
   sections (`lit_tf.gan.distill`; IR loss only at `beta=0`, as the reference).
 - `l2`: the same student matching only the teacher's output image.
 - `scratch`: StarGAN with `student_blocks`, trained adversarially.
+- `rand_init`: no training; generators of the student's and the teacher's size at random
+  initialisation, scored with the same Inception score / FID code (the table's last rows).
 
 The workdir holds `config.json`, `<mode>/` (checkpoints, `history.csv`, TensorBoard logs),
 `samples/step_N.png` (input row + one row per target domain), `models/*.keras`,
@@ -49,7 +51,7 @@ from lit_tf.gan.samples import SampleGrid
 from lit_tf.gan.stargan import StarGAN
 from lit_tf.models import stargan
 
-MODES = ("teacher", "lit", "l2", "scratch")
+MODES = ("teacher", "lit", "l2", "scratch", "rand_init")
 SAMPLE_COUNT = 8  # images in a sample grid row
 NAN_MONITORS = ("loss", "g_loss", "d_loss")
 
@@ -249,6 +251,22 @@ def _export(generator, folder, images, labels):
     return {name: {"max_abs_diff": report.max_abs_diff} for name, report in reports.items()}
 
 
+def _random_init(config, data, classifier, workdir, start):
+    """The `rand_init` rows: untrained generators of the student's and teacher's sizes, scored."""
+    workdirs.claim(workdir, dataclasses.asdict(config))
+    print(f"[lit_tf] rand_init: untrained generators of {config.student_blocks} and {config.teacher_blocks} "
+          "blocks", flush=True)
+    named = {"generator": _generator(config, config.student_blocks),
+             "teacher": _generator(config, config.teacher_blocks)}
+    result = {"mode": config.mode, "attributes": list(config.attributes), "image_size": config.image_size,
+              "steps": 0, "generator": _summary(named["generator"]), "teacher": _summary(named["teacher"])}
+    result["compression"] = round(result["teacher"]["params"] / result["generator"]["params"], 3)
+    result["scores"] = _scores(classifier, named, data["test"], config) if classifier else dict.fromkeys(named)
+    result["wall_seconds"] = round(time.time() - start, 1)
+    training.write_json_atomically(os.path.join(workdir, "result.json"), result)
+    return result
+
+
 def run(config, workdir):
     """Runs `config` in `workdir` (resuming what is there) and returns the result dict.
 
@@ -262,6 +280,8 @@ def run(config, workdir):
                                           config.data_dir, seed=config.seed)
             for split in ("train", "test")}  # bad attributes and missing data fail here, before the workdir
     classifier = _classifier(config)
+    if config.mode == "rand_init":
+        return _random_init(config, data, classifier, workdir, start)
     named, model = _models(config)
     workdirs.claim(workdir, dataclasses.asdict(config))
     _compile(config, model, named["discriminator"])

@@ -11,6 +11,9 @@ import re
 
 from lit_tf.models.resnet import CifarResNet
 from lit_tf.models.resnext import CifarResNeXt
+from lit_tf.models.torch_weights import TORCH_SUFFIXES
+from lit_tf.models.torch_weights import load_torch_weights
+from lit_tf.models.torch_weights import torch_state_dict
 
 FAMILIES = {"resnet": CifarResNet, "resnext": CifarResNeXt}
 
@@ -31,4 +34,4 @@ def get(arch, **kwargs):
     return FAMILIES[match.group(1)](depth=int(match.group(2)), **kwargs)
 
 
-__all__ = ["CifarResNet", "CifarResNeXt", "FAMILIES", "get"]
+__all__ = ["CifarResNet", "CifarResNeXt", "FAMILIES", "TORCH_SUFFIXES", "get", "load_torch_weights", "torch_state_dict"]

@@ -6,6 +6,11 @@ stages of n basic blocks with 16/32/64 filters and parameter-free shortcuts
 and a dense head giving logits. The stem's last layer is named `stem` and
 stage k's last layer `section_k`, so any two depths are LIT-compatible.
 
+Every layer computes what the PyTorch CIFAR ResNets compute (the reference's and
+the common public ones): stride-2 convolutions pad 1 on every side, BatchNorm
+keeps PyTorch's unbiased moving variance (`lit_tf.models.torch_layers`), so
+`lit_tf.models.load_torch_weights` gives the same network.
+
 Example:
 
 >>> from lit_tf.models import CifarResNet
@@ -18,6 +23,9 @@ Example:
 
 import keras
 from keras import layers
+
+from lit_tf.models.torch_layers import TorchBatchNormalization
+from lit_tf.models.torch_layers import conv2d
 
 
 @keras.saving.register_keras_serializable(package="lit_tf")
@@ -44,17 +52,8 @@ class ZeroPadShortcut(layers.Layer):
 
 
 def batch_norm(name, synchronized):
-    # PyTorch's BatchNorm2d defaults, which the reference trains with.
-    return layers.BatchNormalization(
-        momentum=0.9, epsilon=1e-5, synchronized=synchronized, name=name
-    )
-
-
-def conv(filters, strides, name):
-    return layers.Conv2D(
-        filters, 3, strides=strides, padding="same", use_bias=False,
-        kernel_initializer="he_normal", name=name,
-    )
+    # PyTorch's BatchNorm2d, which the reference trains with.
+    return TorchBatchNormalization(synchronized=synchronized, name=name)
 
 
 def basic_block(x, filters, strides, name, synchronized_bn, output_name=None):
@@ -62,9 +61,9 @@ def basic_block(x, filters, strides, name, synchronized_bn, output_name=None):
     shortcut = x
     if strides != 1 or x.shape[-1] != filters:
         shortcut = ZeroPadShortcut(filters, strides, name=f"{name}_shortcut")(x)
-    y = conv(filters, strides, f"{name}_conv1")(x)
+    y = conv2d(x, filters, 3, strides, f"{name}_conv1")
     y = layers.ReLU(name=f"{name}_relu1")(batch_norm(f"{name}_bn1", synchronized_bn)(y))
-    y = conv(filters, 1, f"{name}_conv2")(y)
+    y = conv2d(y, filters, 3, 1, f"{name}_conv2")
     y = batch_norm(f"{name}_bn2", synchronized_bn)(y)
     y = layers.Add(name=f"{name}_add")([y, shortcut])
     return layers.ReLU(name=output_name or f"{name}_out")(y)
@@ -84,7 +83,7 @@ def blocks_per_stage(depth, layers_per_block=2):
 def stem_and_head(stages, image_shape, num_classes, stem_filters, synchronized_bn):
     """Builds stem -> `stages` (each `x -> x`, named section_k) -> pooled dense logits."""
     inputs = keras.Input(image_shape, name="image")
-    x = conv(stem_filters, 1, "stem_conv")(inputs)
+    x = conv2d(inputs, stem_filters, 3, 1, "stem_conv")
     x = layers.ReLU(name="stem")(batch_norm("stem_bn", synchronized_bn)(x))
     for k, stage in enumerate(stages, start=1):
         x = stage(x, f"section_{k}")

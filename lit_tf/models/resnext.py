@@ -2,7 +2,7 @@
 
 Bottleneck blocks (1x1 reduce, grouped 3x3 with `cardinality` groups, 1x1
 expand) with projection shortcuts where the shape changes; three stages whose
-widths double. The paper's pair is ResNeXt-110 (n=12) -> ResNeXt-20 (n=2).
+widths double; stride-2 convolutions pad as PyTorch's. The paper's pair is ResNeXt-110 (n=12) -> ResNeXt-20 (n=2).
 Boundaries are named as in `CifarResNet` (`stem`, `section_1..3`).
 
 Example:
@@ -19,6 +19,7 @@ from keras import layers
 from lit_tf.models.resnet import batch_norm
 from lit_tf.models.resnet import blocks_per_stage
 from lit_tf.models.resnet import stem_and_head
+from lit_tf.models.torch_layers import conv2d
 
 
 def bottleneck_block(x, filters, width, cardinality, strides, name, synchronized_bn, output_name=None):
@@ -33,10 +34,7 @@ def bottleneck_block(x, filters, width, cardinality, strides, name, synchronized
     for i, (size, out, stride, groups) in enumerate(
         [(1, width, 1, 1), (3, width, strides, cardinality), (1, filters, 1, 1)], start=1
     ):
-        y = layers.Conv2D(
-            out, size, strides=stride, padding="same", groups=groups, use_bias=False,
-            kernel_initializer="he_normal", name=f"{name}_conv{i}",
-        )(y)
+        y = conv2d(y, out, size, stride, f"{name}_conv{i}", groups=groups)
         y = batch_norm(f"{name}_bn{i}", synchronized_bn)(y)
         if i < 3:
             y = layers.ReLU(name=f"{name}_relu{i}")(y)

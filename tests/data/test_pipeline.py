@@ -39,3 +39,28 @@ def test_bad_arguments_are_refused(kwargs, message):
         pipeline.make_dataset(x, y, mean=[0] * 3, std=[1] * 3, training=True, augment=False, seed=0, **kwargs)
     with pytest.raises(ValueError, match="split must be one of"):
         pipeline.check_split("val")
+
+
+@pytest.mark.parametrize("crop_padding, black_pixels", [("zeros", True), ("reflect", False)])
+def test_crop_padding_fills_the_border_with_black_pixels_or_a_reflection(crop_padding, black_pixels):
+    x, y = np.full((32, 8, 8, 3), 200, np.uint8), np.zeros(32, int)
+    mean, std = [100.0] * 3, [50.0] * 3
+    dataset = pipeline.make_dataset(x, y, 32, mean, std, training=True, augment=True, seed=0,
+                                    crop_padding=crop_padding)
+    images = next(iter(dataset))[0].numpy()
+    # A zero pixel normalises to (0 - 100) / 50 = -2: padding before normalisation, as torchvision.
+    assert np.any(np.isclose(images, -2.0)) == black_pixels
+    assert np.all(np.isclose(images, -2.0) | np.isclose(images, 2.0))
+    with pytest.raises(ValueError, match="crop_padding must be one of"):
+        pipeline.make_dataset(x, y, 4, mean, std, True, True, 0, crop_padding="edge")
+
+
+def test_imagenet_normalisation_is_the_references():
+    from lit_tf.data import cifar
+
+    mean, std = cifar.normalization_stats("imagenet")
+    np.testing.assert_allclose(np.array(mean) / 255, [0.485, 0.456, 0.406])
+    np.testing.assert_allclose(np.array(std) / 255, [0.229, 0.224, 0.225])
+    assert cifar.normalization_stats("cifar", "cifar10") == (cifar.MEAN["cifar10"], cifar.STD["cifar10"])
+    with pytest.raises(ValueError, match="normalization must be one of"):
+        cifar.normalization_stats("torch")

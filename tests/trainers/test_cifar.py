@@ -12,6 +12,7 @@ import time
 import pytest
 from absl import flags
 
+from lit_tf import optimizers
 from trainers import cifar
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -41,6 +42,27 @@ def test_every_flagfile_parses_into_a_valid_configuration(flagfile):
         assert (config.batch_size, config.lit_learning_rate, config.lit_milestones, config.finetune_milestones,
                 config.beta, config.temperature, config.alpha) == (32, 0.1, (100,), (55,), 0.75, 6.0, 0.95)
         assert (config.lit_epochs, config.finetune_epochs) == (175, 125)
+
+
+REFERENCE_FLAGFILES = [f for f in CIFAR_FLAGFILES if "110_to_" in f]
+
+
+@pytest.mark.parametrize("flagfile", REFERENCE_FLAGFILES)
+def test_reference_flagfiles_give_the_reference_arithmetic_and_per_epoch_rates(flagfile):
+    try:
+        flags.FLAGS(["cifar", f"--flagfile={flagfile}", "--workdir=/tmp/unused"])
+        config = cifar.config_from_flags()
+    finally:
+        flags.FLAGS.unparse_flags()
+    assert (config.optimizer, config.normalization, config.crop_padding, config.finetune_stem_and_head) == (
+        "torch_sgd", "imagenet", "zeros", False)
+    # lit-code's scheduler.step() before each epoch: 99 epochs at 0.1, then 76; 54 at 0.01, then 71.
+    for stage, counts in ((1, [(0.1, 99), (0.01, 76)]), (2, [(0.01, 54), (0.001, 71)])):
+        settings = config.stage(stage)
+        schedule = optimizers.piecewise_schedule(settings["learning_rate"], settings["milestones"],
+                                                 convention=config.schedule)
+        rates = [round(schedule(epoch), 6) for epoch in range(settings["epochs"])]
+        assert [(rate, rates.count(rate)) for rate in sorted(set(rates), reverse=True)] == counts
 
 
 def test_bad_flag_values_exit_with_one_clear_line_and_no_workdir(tmp_path):

@@ -142,6 +142,20 @@ def test_the_trunk_is_recut_into_sections_and_a_cut_that_does_not_fit_is_refused
         assert code == 0 and "ir_loss_2" in f.readline()  # two sections of 1 -> 1 block
 
 
+def test_rand_init_scores_untrained_generators_of_both_sizes_without_training(classifier_path, tmp_path, capsys):
+    workdir = tmp_path / "rand"
+    code, out, _ = _run(capsys, *TINY, "--mode=rand_init", "--teacher_blocks=4", "--student_blocks=2",
+                        f"--workdir={workdir}", f"--classifier={classifier_path}")
+    with open(workdir / "result.json") as f:
+        result = json.load(f)
+    assert code == 0 and result["mode"] == "rand_init" and result["steps"] == 0
+    assert (result["generator"]["residual_blocks"], result["teacher"]["residual_blocks"]) == (2, 4)
+    for name in ("generator", "teacher"):
+        assert result["scores"][name]["fid"] > 0 and result["scores"][name]["inception_score"] >= 1.0
+    assert not (workdir / "models").exists() and not (workdir / "export").exists()
+    assert "teacher: Inception score" in out
+
+
 @pytest.mark.parametrize("flagfile", sorted(glob.glob(os.path.join(ROOT, "trainers", "configs", "stargan_*.flags"))))
 def test_every_stargan_flagfile_is_a_valid_configuration_with_the_reference_settings(flagfile):
     trainer.FLAGS.unparse_flags()

@@ -1,0 +1,63 @@
+"""Tests for lit_tf.optimizers: PyTorch's SGD momentum and both schedule conventions."""
+
+import keras
+import numpy as np
+import pytest
+
+from lit_tf import optimizers
+from lit_tf.optimizers import TorchSGD
+
+
+def _steps(optimizer, rates, gradient=1.0):
+    w = keras.Variable([0.0])
+    values = []
+    for rate in rates:
+        optimizer.learning_rate = rate
+        optimizer.apply([keras.ops.full((1,), gradient)], [w])
+        values.append(float(w[0]))
+    return np.array(values)
+
+
+def test_torch_sgd_follows_the_hand_computed_sequence_across_a_rate_drop():
+    rates = [0.1, 0.1, 0.1, 0.01, 0.01]
+    # buf = 0.9 buf + 1: 1, 1.9, 2.71, 3.439, 4.0951; w -= lr * buf.
+    expected = -np.cumsum([0.1 * 1, 0.1 * 1.9, 0.1 * 2.71, 0.01 * 3.439, 0.01 * 4.0951])
+    np.testing.assert_allclose(_steps(TorchSGD(0.1, momentum=0.9), rates), expected, rtol=1e-6)
+
+
+def test_keras_sgd_agrees_at_a_constant_rate_and_not_after_a_drop():
+    torch_steps = np.diff(_steps(TorchSGD(0.1, momentum=0.9), [0.1] * 30 + [0.01]), prepend=0.0)
+    keras_steps = np.diff(_steps(keras.optimizers.SGD(0.1, momentum=0.9), [0.1] * 30 + [0.01]), prepend=0.0)
+    np.testing.assert_allclose(torch_steps[:30], keras_steps[:30], rtol=1e-5)
+    # After the drop PyTorch scales the whole buffer by the new rate; Keras keeps the old velocity.
+    assert torch_steps[30] == pytest.approx(-0.01 * sum(0.9**k for k in range(31)), rel=1e-5)
+    assert abs(keras_steps[30]) > 5 * abs(torch_steps[30])
+
+
+def test_nesterov_and_no_momentum():
+    np.testing.assert_allclose(_steps(TorchSGD(0.1), [0.1, 0.1]), [-0.1, -0.2], rtol=1e-6)
+    # Nesterov: buf = 1, then 1.9; step = lr * (g + 0.9 buf) = 0.19, 0.271.
+    np.testing.assert_allclose(_steps(TorchSGD(0.1, momentum=0.9, nesterov=True), [0.1, 0.1]),
+                               [-0.19, -0.19 - 0.271], rtol=1e-6)
+
+
+def test_torch_sgd_round_trips_its_config_and_rejects_bad_momentum():
+    optimizer = TorchSGD(0.05, momentum=0.9, nesterov=True)
+    clone = TorchSGD.from_config(optimizer.get_config())
+    assert (clone.momentum, clone.nesterov, float(clone.learning_rate)) == (0.9, True, pytest.approx(0.05))
+    with pytest.raises(ValueError, match=r"momentum must be in \[0, 1\)\. Received: momentum=1.5"):
+        TorchSGD(0.1, momentum=1.5)
+    with pytest.raises(ValueError, match="optimizer must be one of"):
+        optimizers.sgd(0.1, 0.9, kind="adam")
+
+
+def test_milestone_schedule_drops_tenfold_at_each_milestone():
+    schedule = optimizers.piecewise_schedule(0.1, [100, 150])
+    assert [schedule(e) for e in (0, 99, 100, 149, 150)] == pytest.approx([0.1, 0.1, 0.01, 0.01, 0.001])
+
+
+def test_reference_schedule_drops_one_epoch_early():
+    schedule = optimizers.piecewise_schedule(0.1, [100, 150], convention="reference")
+    assert [schedule(e) for e in (0, 98, 99, 148, 149)] == pytest.approx([0.1, 0.1, 0.01, 0.01, 0.001])
+    with pytest.raises(ValueError, match="schedule must be one of"):
+        optimizers.piecewise_schedule(0.1, [1], convention="pytorch")
