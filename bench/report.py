@@ -17,15 +17,28 @@ import os
 
 import numpy as np
 
-ORDER = ("teacher", "lit", "kd", "fitnets", "scratch")
+ORDER = ("teacher", "teacher before adaptation", "lit", "kd", "fitnets", "scratch", "context",
+         "context before adaptation")
+
+
+def _entries(result):
+    entries = [("teacher", result["teacher"])] if "teacher" in result else []
+    entries += list(result["students"].items())
+    entries += [("context", result["context"])] if "context" in result else []
+    for name, summary in list(entries):
+        if "accuracy_before_adaptation" in summary:
+            entries.append((f"{name} before adaptation", {**summary, "accuracy": summary["accuracy_before_adaptation"]}))
+    return entries
 
 
 def rows(results):
-    """One row per method over all runs: arch, params, flops, mean/std test accuracy, runs."""
+    """One row per method over all runs: arch, params, flops, mean/std test accuracy, runs.
+
+    A teacher (or context model) adapted to the data also gives a "<name> before adaptation" row.
+    """
     by_name = {}
     for result in results:
-        entries = ([("teacher", result["teacher"])] if "teacher" in result else []) + list(result["students"].items())
-        for name, summary in entries:
+        for name, summary in _entries(result):
             by_name.setdefault(name, []).append(summary)
     table = []
     for name in sorted(by_name, key=lambda n: ORDER.index(n) if n in ORDER else len(ORDER)):
@@ -41,9 +54,13 @@ def rows(results):
 
 
 def markdown_table(table):
-    lines = ["| row | arch | test accuracy (mean ± std) | runs | params | FLOPs |", "|---|---|---|---|---|---|"]
+    """The table: mean ± std over runs, then each run's accuracy, params and FLOPs."""
+    runs = max((r["runs"] for r in table), default=0)
+    lines = ["| row | arch | test accuracy (mean ± std) | " + "".join(f"run {k} | " for k in range(runs))
+             + "params | FLOPs |", "|---|---|---|" + "---|" * runs + "---|---|"]
     for r in table:
-        lines.append(f"| {r['row']} | {r['arch']} | {r['mean']:.4f} ± {r['std']:.4f} | {r['runs']} | "
+        per_run = "".join(f"{a:.4f} | " for a in r["accuracies"]) + "| " * (runs - len(r["accuracies"]))
+        lines.append(f"| {r['row']} | {r['arch']} | {r['mean']:.4f} ± {r['std']:.4f} | {per_run}"
                      f"{r['params']:,} | {r['flops'] / 1e6:.1f} M |")
     return "\n".join(lines)
 
@@ -57,7 +74,7 @@ def ratio_line(table):
         for other in ("kd", "fitnets", "scratch", "teacher"):
             if other in by_row:
                 parts.append(f"lit/{other} accuracy {lit['mean'] / by_row[other]['mean']:.3f}")
-    student = lit or next((r for r in table if r["row"] != "teacher"), None)
+    student = lit or next((r for r in table if not r["row"].startswith("teacher")), None)
     if student and "teacher" in by_row:
         teacher = by_row["teacher"]
         parts.append(f"teacher/student params {teacher['params'] / student['params']:.2f}x")
@@ -73,7 +90,7 @@ def plot(table, path):
     from matplotlib import pyplot
 
     figure, axes = pyplot.subplots(figsize=(6, 4))
-    students = [r for r in table if r["row"] != "teacher"]
+    students = [r for r in table if r["row"] != "teacher" and "before adaptation" not in r["row"]]
     for i, r in enumerate(students):  # same size: spread the points a little so each is seen
         axes.errorbar(r["params"] * (1 + 0.04 * (i - len(students) / 2)), r["mean"], yerr=r["std"], fmt="o",
                       capsize=3, label=f"{r['row']} ({r['arch']})")
@@ -91,13 +108,13 @@ def plot(table, path):
     pyplot.close(figure)
 
 
-def write(folder, table, markdown, command):
-    """Writes `report.md` (command, table, per-run accuracies) and `compression.png` into `folder`."""
+def write(folder, table, markdown, command, machine=None):
+    """Writes `report.md` (command, machine, table with per-run accuracies) and `compression.png`."""
     os.makedirs(folder, exist_ok=True)
-    runs = "\n".join(f"- {r['row']}: " + ", ".join(f"{a:.4f}" for a in r["accuracies"]) for r in table)
+    where = f"Machine: {machine}.\n\n" if machine else ""
     with open(os.path.join(folder, "report.md"), "w") as f:
-        f.write(f"# Compression report\n\n`python -m bench.reproduce {command}`\n\n{markdown}\n\n"
-                f"Per run:\n\n{runs}\n\n{ratio_line(table)}\n\n![accuracy against parameters](compression.png)\n")
+        f.write(f"# Compression report\n\n`python -m bench.reproduce {command}`\n\n{where}{markdown}\n\n"
+                f"{ratio_line(table)}\n\n![accuracy against parameters](compression.png)\n")
     plot(table, os.path.join(folder, "compression.png"))
 
 

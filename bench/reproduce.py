@@ -8,13 +8,20 @@ run the same command again to continue). Then it prints the table, writes `<out>
 and `<out>/compression.png` (test accuracy against parameters, one point per method, the
 teacher marked), and ends with a line of ratios. The full-scale comparison is the same
 command with `--flagfile=trainers/configs/resnet110_to_resnet20.flags`.
+
+`--context_weights=PATH --context_arch=resnet20` adds a context row per seed: that
+pretrained checkpoint adapted to the data with the teacher's recipe (`--adapt_*`), in
+`<out>/seed<k>/context`: what ordinary training of the student's architecture reaches.
 """
 
 import dataclasses
 import os
+import platform
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from lit_tf import quiet
+
+quiet.import_tensorflow()
 
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
@@ -25,6 +32,9 @@ from trainers import cifar  # noqa: E402,F401  (defines the trainer's flags, par
 
 flags.DEFINE_list("seeds", ["0", "1", "2"], "Seeds; one run each.")
 flags.DEFINE_string("out", None, "Folder of the runs and the report.")
+flags.DEFINE_string("context_weights", None, "A pretrained checkpoint of --context_arch, adapted like the teacher "
+                    "and reported as a context row.")
+flags.DEFINE_string("context_arch", "resnet20", "Architecture of --context_weights.")
 flags.mark_flag_as_required("out")
 FLAGS = flags.FLAGS
 
@@ -44,6 +54,13 @@ def main(argv):
               flush=True)
         try:
             results.append(experiment.run(config, os.path.join(FLAGS.out, f"seed{seed}")))
+            if FLAGS.context_weights:
+                context = dataclasses.replace(config, mode="teacher", teacher_arch=FLAGS.context_arch,
+                                              teacher_weights=FLAGS.context_weights, export=False)
+                print(f"[reproduce] seed {seed}: context row, {FLAGS.context_arch} from {FLAGS.context_weights}",
+                      flush=True)
+                results[-1]["context"] = experiment.run(context, os.path.join(FLAGS.out, f"seed{seed}",
+                                                                               "context"))["teacher"]
         except (ValueError, FileNotFoundError, FloatingPointError) as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
@@ -51,7 +68,8 @@ def main(argv):
     rows = report.rows(results)
     table = report.markdown_table(rows)
     print(table)
-    report.write(FLAGS.out, rows, table, " ".join(sys.argv[1:]))
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, {platform.processor() or platform.platform()}"
+    report.write(FLAGS.out, rows, table, " ".join(sys.argv[1:]), machine=machine)
     print(report.ratio_line(rows))
     return 0
 

@@ -62,6 +62,7 @@ class ExperimentConfig:
     dataset: str = "cifar10"
     data_dir: str | None = None
     cifar_dir: str | None = None
+    image_dir: str | None = None  # dataset "image_folder": DIR/train/<class>/*, DIR/test/<class>/*
     validation_fraction: float = 0.1
     augment: bool = True
     normalization: str = "cifar"  # or "imagenet": the reference's, and PyTorch CIFAR ResNets'
@@ -77,6 +78,10 @@ class ExperimentConfig:
     teacher_epochs: int = 164
     teacher_learning_rate: float = 0.1
     teacher_milestones: tuple = (81, 122)
+    # Adapting a given teacher (--teacher_weights) to the dataset before distilling from it.
+    adapt_epochs: int = 0
+    adapt_learning_rate: float = 0.01
+    adapt_milestones: tuple = ()
     # LIT stage and fine-tune stage (the reference's).
     lit_epochs: int = 175
     lit_learning_rate: float = 0.1
@@ -114,6 +119,11 @@ class ExperimentConfig:
         for name in ("batch_size", "teacher_epochs", "lit_epochs", "finetune_epochs"):
             if getattr(self, name) <= 0 and not (name == "teacher_epochs" and self.teacher_weights):
                 raise ValueError(f"{name} must be > 0. Received: {name}={getattr(self, name)}")
+        if self.adapt_epochs < 0:
+            raise ValueError(f"adapt_epochs must be >= 0. Received: adapt_epochs={self.adapt_epochs}")
+        if self.adapt_epochs and not self.teacher_weights:
+            raise ValueError(f"adapt_epochs={self.adapt_epochs} fine-tunes a given teacher: pass "
+                             "--teacher_weights=PATH, or train one with --teacher_epochs.")
         needs_teacher = self.mode in ("lit", "kd", "fitnets")
         if needs_teacher and not (self.teacher_weights or self.train_teacher):
             raise ValueError(
@@ -136,7 +146,7 @@ def check_choice(name, value, choices):
 
 
 def _build(config, arch, replicas):
-    num_classes, image_shape = registry.describe(config.dataset)
+    num_classes, image_shape = registry.describe(config.dataset, config.image_dir)
     return models.get(arch, num_classes=num_classes, image_shape=image_shape, synchronized_bn=replicas > 1)
 
 
@@ -202,27 +212,40 @@ def _check_models(config):
 def _data(config):
     return {
         split: registry.provide_dataset(config.dataset, split, config.batch_size, data_dir=config.data_dir,
-                                        cifar_dir=config.cifar_dir, validation_fraction=config.validation_fraction,
+                                        cifar_dir=config.cifar_dir, image_dir=config.image_dir,
+                                        validation_fraction=config.validation_fraction,
                                         augment=config.augment, seed=config.seed,
                                         normalization=config.normalization, crop_padding=config.crop_padding)
         for split in ("train", "validation", "test")
     }
 
 
-def _train(config, data, replicas, fit_kwargs):
-    """Returns `{"teacher": model, method: student, ...}`, trained (or loaded when done)."""
+def _train(config, data, replicas, fit_kwargs, notes):
+    """Returns `{"teacher": model, method: student, ...}`, trained (or loaded when done).
+
+    Adds what the result reports beyond the models to `notes`.
+    """
     trained = {}
     if config.teacher_weights:
         trained["teacher"] = _load_teacher(config, replicas)
     elif config.mode != "scratch":
         trained["teacher"] = _build(config, config.teacher_arch, replicas)
+    supervised = dict(momentum=config.momentum, weight_decay=config.weight_decay, optimizer=config.optimizer,
+                      **fit_kwargs)
     if "teacher" in trained and not config.teacher_weights:
         print(f"[lit_tf] teacher: {config.teacher_arch}, {config.teacher_epochs} epochs", flush=True)
         baselines.train_supervised(
             trained["teacher"], data["train"], data["validation"], epochs=config.teacher_epochs,
             learning_rate=config.teacher_learning_rate, milestones=config.teacher_milestones,
-            momentum=config.momentum, weight_decay=config.weight_decay, optimizer=config.optimizer,
-            stage="teacher", **fit_kwargs)
+            stage="teacher", **supervised)
+    if config.adapt_epochs:
+        notes["teacher_accuracy_before_adaptation"] = round(training.accuracy(trained["teacher"], data["test"]), 4)
+        print(f"[lit_tf] teacher: {config.teacher_arch} from {config.teacher_weights}, adapted for "
+              f"{config.adapt_epochs} epochs", flush=True)
+        baselines.train_supervised(
+            trained["teacher"], data["train"], data["validation"], epochs=config.adapt_epochs,
+            learning_rate=config.adapt_learning_rate, milestones=config.adapt_milestones,
+            stage="teacher_adapt", **supervised)
     for method in _students(config):
         source = "labels" if method == "scratch" else config.teacher_arch
         print(f"[lit_tf] {method}: {source} -> {config.student_arch}", flush=True)
@@ -250,11 +273,14 @@ def run(config, workdir):
     # Non-chief workers keep their own backups (they must restore too) but write no results.
     checkpoint_dir = workdir if chief else os.path.join(workdir, "workers", distribute.task_name())
     with strategy.scope():
+        notes = {}
         trained = _train(config, data, strategy.num_replicas_in_sync,
-                         {"checkpoint_dir": checkpoint_dir, "verbose": "lines", "schedule": config.schedule})
+                         {"checkpoint_dir": checkpoint_dir, "verbose": "lines", "schedule": config.schedule}, notes)
     result = {"mode": config.mode, "dataset": config.dataset}
     if "teacher" in trained:
         result["teacher"] = model_summary(trained["teacher"], data["test"], config.teacher_arch)
+        if "teacher_accuracy_before_adaptation" in notes:
+            result["teacher"]["accuracy_before_adaptation"] = notes["teacher_accuracy_before_adaptation"]
     result["students"] = {m: model_summary(trained[m], data["test"], config.student_arch)
                           for m in _students(config)}
     main = "lit" if config.mode == "all" else config.mode
@@ -262,13 +288,16 @@ def run(config, workdir):
         result["student"] = result["students"][main]
     trained_teacher = "teacher" in trained and not config.teacher_weights
     result["epochs"] = {"teacher": config.teacher_epochs if trained_teacher else 0,
+                        "teacher_adaptation": config.adapt_epochs,
                         "stage1": config.lit_epochs, "stage2": config.finetune_epochs}
     if chief:
         os.makedirs(os.path.join(workdir, "models"), exist_ok=True)
         for name, model in trained.items():
             model.save(os.path.join(workdir, "models", f"{name}.keras"))
         if "student" in result and config.export:
-            result["export"] = export_student(trained[main], os.path.join(workdir, "export"), data, config.quantize)
+            result["export"] = export_student(trained[main], os.path.join(workdir, "export"), data, config.quantize,
+                                              normalization=registry.normalization_stats(config.dataset,
+                                                                                         config.normalization))
         result["wall_seconds"] = round(time.time() - start, 1)
         training.write_json_atomically(os.path.join(workdir, "result.json"), result)
     return result

@@ -59,6 +59,28 @@ def sample_inputs(model, count=32, seed=0):
     return arrays[0] if len(arrays) == 1 else arrays
 
 
+def with_normalization(model, mean, std):
+    """`model` behind a normalisation layer: the result takes RGB pixels in [0, 255], NHWC float32.
+
+    Args:
+        model: `keras.Model` with one image input, trained on `(pixels - mean) / std`.
+        mean, std: per-channel statistics in pixels (e.g. `lit_tf.data.pipeline.IMAGENET_MEAN`).
+
+    Example:
+
+    >>> import keras, numpy as np
+    >>> model = keras.Sequential([keras.Input((2, 2, 3)), keras.layers.Flatten()])
+    >>> pixels = np.full((1, 2, 2, 3), 255.0, "float32")
+    >>> float(with_normalization(model, [127.5] * 3, [127.5] * 3)(pixels)[0, 0])
+    1.0
+    """
+    pixels = keras.Input(tuple(model.inputs[0].shape[1:]), dtype="float32", name="pixels")
+    std = np.asarray(std, dtype="float32")
+    normalized = keras.layers.Normalization(mean=np.asarray(mean, "float32"), variance=std**2,
+                                            name="normalize_pixels")(pixels)
+    return keras.Model(pixels, model(normalized), name=f"{model.name}_on_pixels")
+
+
 def _as_list(data):
     """A model's inputs as a list of float32 arrays (one input may be a bare array)."""
     items = data if isinstance(data, (list, tuple)) else [data]

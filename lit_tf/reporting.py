@@ -35,8 +35,12 @@ def model_summary(model, test_data, arch):
     }
 
 
-def export_student(student, folder, data, quantize="none"):
+def export_student(student, folder, data, quantize="none", normalization=None):
     """Writes `student_savedmodel/`, `student.tflite` (+ `student_<quantize>.tflite`) into `folder`.
+
+    With `normalization=(mean, std)` (what `data` was normalised with) the exports take
+    RGB pixels in [0, 255] and normalise inside the graph, so a deployment needs no
+    preprocessing code; the checks then feed them the sample batches as pixels.
 
     Each export is reloaded and checked against Keras (see `lit_tf.export`). A float
     export outside tolerance raises. A quantized one that misses its check (int8 on a
@@ -49,6 +53,7 @@ def export_student(student, folder, data, quantize="none"):
         folder: str.
         data: dict with "train" and "validation" `tf.data.Dataset`s of `(x, y)` batches.
         quantize: "none", "float16" or "int8".
+        normalization: `(mean, std)` per channel in pixels, or `None` to export `student` as is.
 
     Returns:
         dict of file name -> `{"max_abs_diff", "top1_agreement"}` (or `{"error"}`).
@@ -56,6 +61,10 @@ def export_student(student, folder, data, quantize="none"):
     os.makedirs(folder, exist_ok=True)
     samples = _first_inputs(data["validation"], CHECK_SAMPLES)
     representative = _first_inputs(data["train"], CHECK_SAMPLES)
+    if normalization is not None:
+        mean, std = (np.asarray(v, "float32") for v in normalization)
+        samples, representative = samples * std + mean, representative * std + mean
+        student = export.with_normalization(student, mean, std)
     reports = {
         "student_savedmodel": export.to_saved_model(student, os.path.join(folder, "student_savedmodel"), samples),
         "student.tflite": export.to_tflite(student, os.path.join(folder, "student.tflite"), sample_data=samples),

@@ -26,9 +26,11 @@ flags.DEFINE_enum("mode", "all", experiment.MODES, "teacher | lit | kd | fitnets
 flags.DEFINE_string("workdir", None, "Folder of this run: config, checkpoints, logs, result.json, export/.")
 flags.DEFINE_integer("seed", 0, "Random seed (validation carve, shuffling, initialisation).")
 # === Data ===
-flags.DEFINE_string("dataset", "cifar10", "cifar10 | cifar100 (tensorflow-datasets) | digits (bundled, offline).")
+flags.DEFINE_string("dataset", "cifar10", "cifar10 | cifar100 (tensorflow-datasets) | digits (bundled, offline) | "
+                    "image_folder (--image_dir).")
 flags.DEFINE_string("data_dir", None, "tensorflow-datasets folder (default: ~/tensorflow_datasets).")
 flags.DEFINE_string("cifar_dir", None, "A local cifar-10-batches-py folder; used instead of tfds.")
+flags.DEFINE_string("image_dir", None, "--dataset=image_folder: DIR/train/<class>/*.jpg and DIR/test/<class>/*.jpg.")
 flags.DEFINE_float("validation_fraction", 0.1, "Share of the training data held out for model selection.")
 flags.DEFINE_bool("augment", True, "Pad-4 random crop and horizontal flip of CIFAR training images.")
 flags.DEFINE_enum("normalization", "cifar", ["cifar", "imagenet"],
@@ -46,6 +48,10 @@ flags.DEFINE_string("hint_layer", None, "FitNets hint layer (default: the middle
 flags.DEFINE_integer("teacher_epochs", 164, "Epochs of teacher training.")
 flags.DEFINE_float("teacher_learning_rate", 0.1, "Starting SGD rate of the teacher.")
 flags.DEFINE_list("teacher_milestones", ["81", "122"], "Epochs where the teacher's rate drops 10x.")
+flags.DEFINE_integer("adapt_epochs", 0, "With --teacher_weights: fine-tune the given teacher on the dataset this "
+                     "many epochs before distilling (e.g. a checkpoint trained on other pixels).")
+flags.DEFINE_float("adapt_learning_rate", 0.01, "Starting SGD rate of the teacher's adaptation.")
+flags.DEFINE_list("adapt_milestones", [], "Epochs where the adaptation's rate drops 10x.")
 # === LIT (stage 1) and fine-tune (stage 2); baselines use the same two schedules ===
 flags.DEFINE_integer("lit_epochs", 175, "Stage-1 epochs.")
 flags.DEFINE_float("lit_learning_rate", 0.1, "Stage-1 starting rate.")
@@ -72,7 +78,7 @@ flags.DEFINE_enum("quantize", "none", ["none", "float16", "int8"], "Also export 
 flags.DEFINE_bool("export", True, "Export the student to SavedModel and TFLite.")
 FLAGS = flags.FLAGS
 
-_INT_LISTS = ("teacher_milestones", "lit_milestones", "finetune_milestones")
+_INT_LISTS = ("teacher_milestones", "adapt_milestones", "lit_milestones", "finetune_milestones")
 
 
 def config_from_flags(flag_values=FLAGS):
