@@ -27,7 +27,8 @@ def _entries(result):
     entries += [("context", result["context"])] if "context" in result else []
     for name, summary in list(entries):
         if "accuracy_before_adaptation" in summary:
-            entries.append((f"{name} before adaptation", {**summary, "accuracy": summary["accuracy_before_adaptation"]}))
+            before = {**summary, "accuracy": summary["accuracy_before_adaptation"]}
+            entries.append((f"{name} before adaptation", before))
     return entries
 
 

@@ -110,6 +110,12 @@ def test_workdir_of_another_configuration(tmp_path):
     (dict(mode="lit"), "mode='lit' distils from a trained teacher, and none was given. Pass --teacher_weights"),
     (dict(dataset="imagenet"), "dataset must be one of"),
     (dict(quantize="int4"), "quantize must be one of"),
+    (dict(normalization="torch"), "normalization must be one of"),
+    (dict(crop_padding="edge"), "crop_padding must be one of"),
+    (dict(optimizer="adam"), "optimizer must be one of"),
+    (dict(schedule="pytorch"), "schedule must be one of"),
+    (dict(adapt_epochs=2), "adapt_epochs=2 fine-tunes a given teacher: pass --teacher_weights"),
+    (dict(adapt_epochs=-1), "adapt_epochs must be >= 0"),
 ])
 def test_bad_configurations_are_refused_before_any_work(changes, match):
     with pytest.raises(ValueError, match=match):
@@ -119,3 +125,29 @@ def test_bad_configurations_are_refused_before_any_work(changes, match):
 def test_missing_teacher_weights_file():
     with pytest.raises(FileNotFoundError, match="teacher_weights='/nowhere/t.keras' does not exist"):
         experiment.ExperimentConfig(**dict(TINY, mode="kd", teacher_weights="/nowhere/t.keras"))
+
+
+def test_a_pytorch_teacher_is_adapted_on_an_image_folder_and_the_student_exports_on_pixels(tmp_path):
+    from lit_tf import export
+    from lit_tf.data import registry
+    from tests.data.test_image_folder import make_folder
+
+    root = make_folder(tmp_path / "images", size=32, per_class=6)
+    teacher_path = str(tmp_path / "teacher.npz")
+    np.savez(teacher_path, **models.torch_state_dict(models.CifarResNet(depth=8, num_classes=3)))
+    config = experiment.ExperimentConfig(
+        mode="lit", dataset="image_folder", image_dir=root, teacher_arch="resnet8", student_arch="resnet8",
+        teacher_weights=teacher_path, adapt_epochs=1, lit_epochs=1, finetune_epochs=1, batch_size=6,
+        validation_fraction=0.25, normalization="imagenet")
+    workdir = str(tmp_path / "run")
+    result = experiment.run(config, workdir)
+    assert 0 <= result["teacher"]["accuracy_before_adaptation"] <= 1 and result["epochs"]["teacher_adaptation"] == 1
+    assert os.path.exists(os.path.join(workdir, "teacher_adapt", "done.weights.h5"))
+    # The exported student takes pixels in [0, 255]: the normalisation is inside it.
+    student = models.get("resnet8", num_classes=3)
+    student.load_weights(os.path.join(workdir, "finetune", "done.weights.h5"))
+    pixels = np.random.default_rng(0).uniform(0, 255, (4, 32, 32, 3)).astype("float32")
+    mean, std = registry.normalization_stats("image_folder", "imagenet")
+    expected = student((pixels - np.array(mean, "float32")) / np.array(std, "float32"), training=False)
+    np.testing.assert_allclose(export.run_tflite(os.path.join(workdir, "export", "student.tflite"), pixels),
+                               expected, atol=1e-4)
