@@ -262,6 +262,9 @@ def run(config, workdir):
         config: `ExperimentConfig`.
         workdir: str, a new or empty folder, or one holding this same configuration.
     """
+    finished = workdirs.finished_result(workdir, dataclasses.asdict(config))
+    if finished is not None:
+        return finished
     start = time.time()
     strategy = distribute.get_strategy(config.strategy, config.num_gpus)  # first: before any TF op
     data = _data(config)  # bad data and bad models fail here, before the workdir is claimed
@@ -299,5 +302,5 @@ def run(config, workdir):
                                               normalization=registry.normalization_stats(config.dataset,
                                                                                          config.normalization))
         result["wall_seconds"] = round(time.time() - start, 1)
-        training.write_json_atomically(os.path.join(workdir, "result.json"), result)
+        training.write_json_atomically(os.path.join(workdir, workdirs.RESULT_FILE), result)
     return result

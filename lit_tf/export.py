@@ -144,6 +144,44 @@ def to_saved_model(model, path, sample_data=None):
     return _check(_report(path, model.predict(_model_inputs(x), verbose=0), served), "none", 1.0)
 
 
+REPRESENTATIVE_SAMPLES = 1024  # at most this many inputs are drawn from a dataset or generator
+
+
+def representative_arrays(data, limit=REPRESENTATIVE_SAMPLES):
+    """Calibration or check inputs as a list of float32 arrays, one per model input.
+
+    `data` is an array (a list of arrays for several inputs), a `tf.data.Dataset` of
+    input batches or of `(inputs, labels)` batches, or an iterable / generator function
+    yielding either; at most `limit` samples are taken from the last three.
+
+    Example:
+
+    >>> import numpy as np, tensorflow as tf
+    >>> images = np.zeros((10, 4, 4, 3), "float32")
+    >>> dataset = tf.data.Dataset.from_tensor_slices((images, np.arange(10))).batch(4)
+    >>> [a.shape for a in representative_arrays(dataset, limit=6)]
+    [(6, 4, 4, 3)]
+    """
+    if isinstance(data, np.ndarray) or (isinstance(data, (list, tuple)) and data
+                                        and all(isinstance(a, np.ndarray) for a in data)):
+        return _as_list(data)
+    if callable(data) and not isinstance(data, tf.data.Dataset):
+        data = data()
+    parts, count = [], 0
+    for batch in data:
+        if isinstance(batch, tuple) and len(batch) == 2:
+            batch = batch[0]  # (inputs, labels); a model's several inputs come as a list
+        arrays = [np.asarray(a, dtype="float32") for a in (batch if isinstance(batch, (list, tuple)) else [batch])]
+        parts.append(arrays)
+        count += len(arrays[0])
+        if count >= limit:
+            break
+    if not parts:
+        raise ValueError("representative_data gave no samples: pass an array, a tf.data.Dataset of image batches "
+                         "(or (image, label) batches) or a generator of them.")
+    return [np.concatenate(column)[:limit] for column in zip(*parts)]
+
+
 def _litert_converter_settings(quantize, representative_data):
     if quantize == "float16":
         return {"optimizations": [tf.lite.Optimize.DEFAULT], "target_spec": {"supported_types": [tf.float16]}}
@@ -152,7 +190,7 @@ def _litert_converter_settings(quantize, representative_data):
             raise ValueError(
                 "int8 quantization needs representative_data: a few hundred training inputs."
             )
-        samples = _as_list(representative_data)
+        samples = representative_arrays(representative_data)
 
         def representative_dataset():
             for i in range(len(samples[0])):
@@ -195,8 +233,11 @@ def to_tflite(model, path, quantize="none", representative_data=None, sample_dat
         quantize: one of `"none"`, `"float16"`, `"int8"` (dynamic-range
             int8 weights and activations calibrated on `representative_data`,
             float inputs and outputs).
-        representative_data: array of inputs (a list of arrays for a model with
-            several inputs), required for `"int8"`.
+        representative_data: inputs to calibrate `"int8"` with (required there): an
+            array (a list of arrays for a model with several inputs), a
+            `tf.data.Dataset` of input batches or `(inputs, labels)` batches, or a
+            generator of them; at most 1,024 samples are used. A few hundred
+            training inputs, preprocessed as the model expects.
         sample_data: inputs for the check, or `None`: the
             representative data if given, else `sample_inputs(model)`.
         check: bool; `False` skips the parity check (e.g. to time an
@@ -208,6 +249,8 @@ def to_tflite(model, path, quantize="none", representative_data=None, sample_dat
     """
     if quantize not in QUANTIZATIONS:
         raise ValueError(f"quantize must be one of {QUANTIZATIONS}. Received: quantize={quantize!r}")
+    if representative_data is not None:
+        representative_data = representative_arrays(representative_data)
     settings = _litert_converter_settings(quantize, representative_data)
     if sample_data is None:
         sample_data = representative_data if representative_data is not None else sample_inputs(model)

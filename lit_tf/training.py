@@ -108,16 +108,38 @@ VAL_SHOWN = ("val_loss", "val_accuracy")
 
 
 class EpochLine(keras.callbacks.Callback):
-    """Prints one line an epoch: stage, epoch, the logged values, seconds an epoch and ETA."""
+    """Prints one line an epoch (stage, epoch, logged values, s/epoch, the stage's ETA), and
+    inside a long epoch a progress line every `interval` seconds (images/s, the epoch's ETA).
 
-    def __init__(self, stage, epochs):
+    Args:
+        stage: str. epochs: int, the stage's epochs.
+        batch_size: int or `None`; with it the progress line counts images, else steps.
+        interval: float, seconds between progress lines inside an epoch.
+    """
+
+    def __init__(self, stage, epochs, batch_size=None, interval=60.0):
         super().__init__()
-        self.stage, self.epochs = stage, epochs
+        self.stage, self.epochs, self.batch_size, self.interval = stage, epochs, batch_size, interval
         self._start, self._first = None, None
+        self._epoch_start = self._last_line = None
 
     def on_epoch_begin(self, epoch, logs=None):
         if self._first is None:  # a resumed stage starts past epoch 0
             self._start, self._first = time.time(), epoch
+        self._epoch, self._epoch_start = epoch, time.time()
+        self._last_line = self._epoch_start
+
+    def on_train_batch_end(self, batch, logs=None):
+        now = time.time()
+        if now - self._last_line < self.interval:
+            return
+        self._last_line = now
+        done, total = batch + 1, (self.params or {}).get("steps")
+        rate = done / (now - self._epoch_start)
+        unit, scale = ("images", self.batch_size) if self.batch_size else ("steps", 1)
+        eta = f", epoch ETA {(total - done) / rate:.0f} s" if total else ""
+        print(f"[{self.stage}] epoch {self._epoch + 1}/{self.epochs} step {done}" + (f"/{total}" if total else "")
+              + f" | {rate * scale:.0f} {unit}/s{eta}", flush=True)
 
     def on_epoch_end(self, epoch, logs=None):
         seconds = (time.time() - self._start) / (epoch + 1 - self._first)
@@ -241,7 +263,7 @@ def fit_stage(
         *(callbacks or []),
     ]
     if verbose == "lines":
-        callbacks.append(EpochLine(stage, epochs))
+        callbacks.append(EpochLine(stage, epochs, batch_size=_batch_size(train_data, batch_size)))
         verbose = 0
     if keep_best:
         callbacks.append(KeepBestEpoch(target, folder and os.path.join(folder, "best")))
@@ -264,6 +286,16 @@ def fit_stage(
     save_weights_atomically(target, _done_path(checkpoint_dir, stage))
     shutil.rmtree(os.path.join(folder, "backup"), ignore_errors=True)
     return history_from_csv(os.path.join(folder, "history.csv"))
+
+
+def _batch_size(train_data, batch_size):
+    """Images a step: `batch_size` for arrays, the first batch's length for a dataset."""
+    if batch_size or isinstance(train_data, tuple):
+        return batch_size or 32  # Keras' default for arrays
+    try:
+        return int(next(iter(train_data))[0].shape[0])
+    except (StopIteration, TypeError, IndexError):
+        return None
 
 
 def _build(model, x):

@@ -27,6 +27,25 @@ CONFIG_FILE = "config.json"
 SHOWN = 3  # differences named in the refusal
 
 
+RESULT_FILE = "result.json"
+
+
+def finished_result(workdir, config):
+    """The result of this same run when `workdir` holds it finished, else `None`.
+
+    Raises like `claim` when the workdir holds another configuration.
+    """
+    path = os.path.join(workdir, RESULT_FILE)
+    if not os.path.exists(path):
+        return None
+    claim(workdir, config)
+    with open(path) as f:
+        result = json.load(f)
+    print(f"[lit_tf] {workdir} holds this run, finished: {RESULT_FILE} is left as it is "
+          "(delete it to evaluate and export again).", flush=True)
+    return result
+
+
 def claim(workdir, config):
     """Makes `workdir` this run's folder, or raises `ValueError` if another run owns it.
 

@@ -61,6 +61,19 @@ def test_a_saved_teacher_is_distilled_without_training_a_new_one(tmp_path):
     assert not os.path.exists(tmp_path / "run" / "teacher") and sorted(kd["students"]) == ["kd"]
 
 
+def test_a_finished_run_started_again_says_so_and_leaves_its_result(tmp_path, capsys):
+    config = experiment.ExperimentConfig(mode="scratch", export=False, **dict(TINY, lit_epochs=1))
+    workdir = str(tmp_path / "run")
+    first = experiment.run(config, workdir)
+    written = open(os.path.join(workdir, "result.json")).read()
+    capsys.readouterr()
+    assert experiment.run(config, workdir) == first
+    out = capsys.readouterr().out
+    assert out == f"[lit_tf] {workdir} holds this run, finished: result.json is left as it is (delete it to " \
+                  "evaluate and export again).\n"
+    assert open(os.path.join(workdir, "result.json")).read() == written
+
+
 def _refused(tmp_path, error, match, **changes):
     workdir = tmp_path / "run"
     with pytest.raises(error, match=match):

@@ -79,3 +79,32 @@ def test_a_two_input_generator_exports_and_each_input_reaches_its_place(tmp_path
     # The label matters: swapping it changes the image, so a mixed-up input order would show.
     swapped = export.run_tflite(str(tmp_path / "generator.tflite"), [image, label[::-1]])
     assert np.abs(swapped - generator.predict([image, label], verbose=0)).max() > 1e-3
+
+
+def test_int8_calibrates_on_a_dataset_of_labelled_batches_or_a_generator(trained, tmp_path):
+    import tensorflow as tf
+
+    model, x = trained
+    dataset = tf.data.Dataset.from_tensor_slices((x, np.zeros(len(x), "int32"))).batch(16)
+    from_dataset = export.to_tflite(model, str(tmp_path / "a.tflite"), quantize="int8", representative_data=dataset,
+                                    sample_data=x)
+
+    def batches():
+        for start in range(0, len(x), 16):
+            yield x[start:start + 16]
+
+    from_generator = export.to_tflite(model, str(tmp_path / "b.tflite"), quantize="int8",
+                                      representative_data=batches, sample_data=x)
+    from_array = export.to_tflite(model, str(tmp_path / "c.tflite"), quantize="int8", representative_data=x)
+    assert from_dataset.max_abs_diff == from_generator.max_abs_diff == from_array.max_abs_diff  # same calibration
+    with pytest.raises(ValueError, match="representative_data gave no samples"):
+        export.to_tflite(model, str(tmp_path / "d.tflite"), quantize="int8", representative_data=dataset.take(0))
+
+
+def test_with_normalization_takes_pixels(trained, tmp_path):
+    model, x = trained
+    pixels = np.random.default_rng(0).uniform(0, 255, (8, 16, 16, 3)).astype("float32")
+    wrapped = export.with_normalization(model, [120.0, 110.0, 100.0], [60.0, 50.0, 40.0])
+    report = export.to_tflite(wrapped, str(tmp_path / "p.tflite"), sample_data=pixels)
+    expected = model((pixels - np.array([120.0, 110.0, 100.0])) / np.array([60.0, 50.0, 40.0]), training=False)
+    np.testing.assert_allclose(export.run_tflite(report.path, pixels), expected, atol=1e-4)

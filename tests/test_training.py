@@ -101,3 +101,16 @@ def test_json_and_weights_are_written_whole(tmp_path):
     training.write_json_atomically(str(tmp_path / "r.json"), {"a": 1})
     training.save_weights_atomically(_model(), str(tmp_path / "m.weights.h5"))
     assert sorted(os.listdir(tmp_path)) == ["m.weights.h5", "r.json"]
+
+
+def test_inside_a_long_epoch_a_progress_line_gives_images_per_second_and_the_epoch_eta(capsys, monkeypatch):
+    clock = iter([100.0, 100.0, 130.0, 170.0, 200.0])
+    monkeypatch.setattr(training.time, "time", lambda: next(clock))
+    line = training.EpochLine("kd", epochs=2, batch_size=32, interval=60.0)
+    line.set_params({"steps": 100})
+    line.on_epoch_begin(0)            # t = 100
+    line.on_train_batch_end(9)        # t = 130: under a minute since the epoch began, no line
+    line.on_train_batch_end(19)       # t = 170: 20 steps in 70 s
+    assert capsys.readouterr().out == "[kd] epoch 1/2 step 20/100 | 9 images/s, epoch ETA 280 s\n"
+    line.on_train_batch_end(29)       # t = 200: 30 s since the last line, no line
+    assert capsys.readouterr().out == ""

@@ -111,7 +111,7 @@ def main(argv):
     for check in result.get("export", {}).values():
         if "error" in check:
             print(f"warning: {check['error']} The float exports stand.", file=sys.stderr)
-    print(f"[lit_tf] wrote {FLAGS.workdir}/result.json in {result.get('wall_seconds', 0):.0f} s")
+    print(f"[lit_tf] result: {FLAGS.workdir}/result.json ({result.get('wall_seconds', 0):.0f} s)")
     return 0
 
 

@@ -98,7 +98,7 @@ def main(argv):
         else:
             print(f"[lit_tf] {name}: Inception score {score['inception_score']:.3f}, FID {score['fid']:.3f} "
                   f"({score['images']:,} images)")
-    print(f"[lit_tf] wrote {FLAGS.workdir}/result.json in {result['wall_seconds']:.0f} s")
+    print(f"[lit_tf] result: {FLAGS.workdir}/result.json ({result['wall_seconds']:.0f} s)")
     return 0
 
 

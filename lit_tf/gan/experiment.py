@@ -274,6 +274,9 @@ def run(config, workdir):
         config: `StarGANConfig`.
         workdir: str, a new or empty folder, or one holding this same configuration.
     """
+    finished = workdirs.finished_result(workdir, dataclasses.asdict(config))
+    if finished is not None:
+        return finished
     start = time.time()
     keras.utils.set_random_seed(config.seed)
     data = {split: celeba.provide_dataset(split, config.batch_size, config.image_size, config.attributes,

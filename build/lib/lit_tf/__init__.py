@@ -1,0 +1,47 @@
+"""lit_tf: compress Keras models with LIT (Koratana et al., ICML 2019).
+
+Every public module is an attribute of the package (`lit_tf.export`,
+`lit_tf.data`, `lit_tf.models`, ...), imported on first use, so `import lit_tf`
+itself is instant and loads no TensorFlow.
+
+Example:
+
+>>> import lit_tf
+>>> teacher = lit_tf.models.get("resnet110")
+>>> student = lit_tf.models.get("resnet20")
+>>> lit_tf.sections.check_compatible(teacher, student, teacher.boundaries, student.boundaries)
+>>> callable(lit_tf.export.to_tflite), callable(lit_tf.compress)
+(True, True)
+"""
+
+import importlib
+
+__version__ = "0.2.0"
+
+MODULES = (
+    "baselines", "compression", "convert", "data", "distribute", "experiment", "export", "finetune", "flops",
+    "gan", "lit", "losses", "models", "optimizers", "quiet", "reporting", "sections", "training", "workdir",
+)
+NAMES = {
+    "CompressResult": "compression",
+    "compress": "compression",
+    "KDDistiller": "finetune",
+    "LITDistiller": "lit",
+    "SectionLosses": "lit",
+    "TorchSGD": "optimizers",
+}
+
+
+def __getattr__(name):
+    if name in NAMES:
+        return getattr(importlib.import_module(f"lit_tf.{NAMES[name]}"), name)
+    if name in MODULES:
+        return importlib.import_module(f"lit_tf.{name}")
+    raise AttributeError(f"module 'lit_tf' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *MODULES, *NAMES])
+
+
+__all__ = [*NAMES, *MODULES]

@@ -1,0 +1,137 @@
+"""The paper's comparison rows, on the same code path as LIT: scratch, KD and FitNets.
+
+Every method gets LIT's two-stage budget: a stage-1 schedule (LIT's: lr 0.1)
+and a stage-2 schedule (LIT's fine-tune: lr 0.01), so only the method differs.
+
+- `train_supervised`: cross-entropy on the labels (the teacher, and the
+  `scratch` student);
+- `distill_kd`: Hinton KD with the reference's weighting, both stages;
+- `fitnets`: Romero et al. 2015. Stage 1 trains the student up to its hint
+  layer to regress the teacher's hint layer (MSE, through Keras'
+  `FeatureDistillation`) from the *input*, not from teacher activations as LIT
+  does; stage 2 is KD. Teacher and student have the same width here, so no
+  regressor is needed.
+
+Example:
+
+>>> import keras, numpy as np
+>>> from lit_tf import baselines
+>>> from lit_tf.models import CifarResNet
+>>> model = CifarResNet(depth=8, image_shape=(16, 16, 3), filters=(8, 8, 8))
+>>> x, y = np.random.rand(8, 16, 16, 3), np.random.randint(0, 10, 8)
+>>> history = baselines.train_supervised(model, (x, y), epochs=1, learning_rate=0.1, batch_size=4, verbose=0)
+>>> history.epoch
+[0]
+"""
+
+import keras
+
+from lit_tf import optimizers
+from lit_tf import sections
+from lit_tf.compression import accuracy_metric
+from lit_tf.compression import finetune_with_kd
+from lit_tf.losses import l2_penalty
+from lit_tf.training import fit_stage
+
+
+class L2Regularized(keras.Model):
+    """Wraps `model` to add coupled L2 weight decay to its loss (as PyTorch's SGD)."""
+
+    def __init__(self, model, weight_decay, **kwargs):
+        super().__init__(**kwargs)
+        self.model, self.weight_decay = model, weight_decay
+
+    def call(self, inputs, training=False):
+        return self.model(inputs, training=training)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        loss = super().compute_loss(x, y, y_pred, sample_weight, training=training)
+        if training:
+            loss = loss + l2_penalty(self.trainable_weights, self.weight_decay)
+        return loss
+
+
+def train_supervised(model, train_data, val_data=None, *, epochs, learning_rate, milestones=(),
+                     momentum=0.9, weight_decay=0.0, optimizer="sgd", stage="supervised", **fit_kwargs):
+    """Trains `model` on the labels alone (SGD with momentum, piecewise rate).
+
+    Keyword arguments beyond these go to `lit_tf.training.fit_stage`.
+    """
+    trainer = L2Regularized(model, weight_decay, name="supervised")
+    trainer.compile(
+        optimizers.sgd(learning_rate, momentum, optimizer),
+        keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=[accuracy_metric()],
+    )
+    return fit_stage(
+        trainer, train_data, val_data, epochs=epochs, learning_rate=learning_rate,
+        milestones=milestones, stage=stage, target=model, **fit_kwargs,
+    )
+
+
+def distill_kd(teacher, student, train_data, val_data=None, *, stage1, stage2,
+               temperature=6.0, alpha=0.95, momentum=0.9, weight_decay=1e-4, optimizer="sgd", **fit_kwargs):
+    """Hinton KD of `student` over both stages' schedules.
+
+    Args:
+        stage1, stage2: dicts `{"epochs", "learning_rate", "milestones"}`.
+    """
+    kd = dict(temperature=temperature, alpha=alpha, momentum=momentum, weight_decay=weight_decay,
+              optimizer=optimizer)
+    first = finetune_with_kd(teacher, student, train_data, val_data, **stage1, **kd, stage="kd_stage1",
+                             keep_best=False, **fit_kwargs)
+    second = finetune_with_kd(teacher, student, train_data, val_data, **stage2, **kd, stage="kd_stage2",
+                              **fit_kwargs)
+    return first, second
+
+
+def _layers_after(model, layer_name):
+    names = [layer.name for layer in model.layers]
+    return model.layers[names.index(layer_name) + 1:]
+
+
+def fitnets(teacher, student, hint_layer, train_data, val_data=None, *, stage1, stage2,
+            student_hint_layer=None, temperature=6.0, alpha=0.95, momentum=0.9, weight_decay=1e-4,
+            optimizer="sgd", **fit_kwargs):
+    """FitNets: hint training up to `hint_layer`, then KD of the whole student.
+
+    Args:
+        hint_layer: str, the teacher layer whose output is the hint (FitNets
+            uses a middle one; the trainer uses the middle section boundary).
+        stage1, stage2: dicts `{"epochs", "learning_rate", "milestones"}`.
+    """
+    student_hint_layer = student_hint_layer or hint_layer
+    (hint,), (guided,) = sections.boundary_tensors(teacher, [hint_layer]), sections.boundary_tensors(
+        student, [student_hint_layer])
+    if tuple(hint.shape[1:]) != tuple(guided.shape[1:]):
+        raise ValueError(
+            f"FitNets hint layer '{hint_layer}' gives shape {tuple(hint.shape[1:])} in the teacher but "
+            f"'{student_hint_layer}' gives {tuple(guided.shape[1:])} in the student; this FitNets has no "
+            "regressor, so choose layers of the same shape."
+        )
+    after_hint = [layer for layer in _layers_after(student, student_hint_layer) if layer.trainable]
+    for layer in after_hint:  # they get no gradient from the hint loss
+        layer.trainable = False
+    hints = keras.distillation.Distiller(
+        teacher, student,
+        distillation_losses=keras.distillation.FeatureDistillation(
+            loss=keras.losses.MeanSquaredError(), teacher_layer_name=hint_layer,
+            student_layer_name=student_hint_layer,
+        ),
+        student_loss_weight=0.0,
+    )
+    sections.freeze(teacher)  # Distiller's own freeze misses a teacher reloaded frozen
+    hints.compile(optimizers.sgd(stage1["learning_rate"], momentum, optimizer),
+                  keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=[accuracy_metric()])
+    try:
+        first = fit_stage(hints, train_data, val_data, **stage1, stage="fitnets_hints", target=student,
+                          keep_best=False, **fit_kwargs)
+    finally:
+        for layer in after_hint:
+            layer.trainable = True
+    second = finetune_with_kd(
+        teacher, student, train_data, val_data, **stage2, temperature=temperature, alpha=alpha,
+        momentum=momentum, weight_decay=weight_decay, optimizer=optimizer, stage="fitnets_kd", **fit_kwargs,
+    )
+    return first, second
+

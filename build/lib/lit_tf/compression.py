@@ -1,0 +1,173 @@
+"""`compress()`: both stages of LIT (Koratana et al. 2019) with the reference schedules.
+
+Stage 1 (LIT) trains the student's sections on the teacher's intermediate
+representations with SGD (momentum 0.9, lr 0.1, /10 at epoch 100 of 175);
+stage 2 fine-tunes the whole student end-to-end with KD (lr 0.01, /10 at epoch
+55 of 125). With validation data, the student keeps the weights of its best
+fine-tune epoch by validation accuracy; the test split is never consulted.
+
+Example:
+
+>>> import keras, numpy as np
+>>> import lit_tf
+>>> teacher = lit_tf.models.CifarResNet(depth=14, image_shape=(16, 16, 3), filters=(8, 8, 8))
+>>> student = lit_tf.models.CifarResNet(depth=8, image_shape=(16, 16, 3), filters=(8, 8, 8))
+>>> x, y = np.random.rand(8, 16, 16, 3), np.random.randint(0, 10, 8)
+>>> result = lit_tf.compress(teacher, student, teacher.boundaries, (x, y),
+...                          lit_epochs=1, finetune_epochs=1, batch_size=4, verbose=0)
+>>> result.student is student, len(result.lit_history.epoch)
+(True, 1)
+"""
+
+from typing import NamedTuple
+
+import keras
+
+from lit_tf import optimizers
+from lit_tf import sections
+from lit_tf.finetune import KDDistiller
+from lit_tf.lit import LITDistiller
+from lit_tf.training import fit_stage
+
+
+class CompressResult(NamedTuple):
+    """What `compress` returns: the trained student and both stages' histories."""
+
+    student: keras.Model
+    lit_history: keras.callbacks.History
+    finetune_history: keras.callbacks.History
+
+
+def accuracy_metric():
+    return keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+
+
+def finetune_with_kd(teacher, student, train_data, val_data=None, *, epochs, learning_rate, milestones,
+                     temperature=6.0, alpha=0.95, momentum=0.9, weight_decay=1e-4, optimizer="sgd",
+                     stage="finetune", **fit_kwargs):
+    """Stage 2 of LIT (and of the KD and FitNets baselines): end-to-end KD of the student.
+
+    Every trainable weight of the student trains. With `val_data` the student keeps its
+    best epoch by validation accuracy. `optimizer` is "sgd" (Keras') or "torch_sgd"
+    (`lit_tf.optimizers.TorchSGD`). Keyword arguments beyond the KD ones go to
+    `lit_tf.training.fit_stage`.
+    """
+    distiller = KDDistiller(teacher, student, temperature=temperature, alpha=alpha, weight_decay=weight_decay)
+    distiller.compile(optimizer=optimizers.sgd(learning_rate, momentum, optimizer), metrics=[accuracy_metric()])
+    return fit_stage(
+        distiller, train_data, val_data, epochs=epochs, learning_rate=learning_rate,
+        milestones=milestones, stage=stage, target=student, **fit_kwargs,
+    )
+
+
+def compress(
+    teacher,
+    student,
+    boundaries,
+    train_data,
+    val_data=None,
+    *,
+    student_boundaries=None,
+    lit_epochs=175,
+    lit_learning_rate=0.1,
+    lit_milestones=(100,),
+    finetune_epochs=125,
+    finetune_learning_rate=0.01,
+    finetune_milestones=(55,),
+    beta=0.75,
+    temperature=6.0,
+    alpha=0.95,
+    noise_stddev=0.0,
+    momentum=0.9,
+    weight_decay=1e-4,
+    optimizer="sgd",
+    schedule="milestones",
+    finetune_stem_and_head=True,
+    init_from_teacher=True,
+    callbacks=None,
+    checkpoint_dir=None,
+    batch_size=None,
+    verbose="auto",
+):
+    """Compresses `teacher` into `student` with LIT, then fine-tunes the student.
+
+    Args:
+        teacher: `keras.Model`, functional, trained, giving logits.
+        student: `keras.Model`, functional, giving logits; trained in place.
+        boundaries: list of str, the teacher's K+1 boundary layer names.
+        train_data: `tf.data.Dataset` of `(x, y)` batches, or a tuple of arrays.
+        val_data: like `train_data`, or `None`. Carve it from the training
+            data: it selects the best fine-tune epoch.
+        student_boundaries: list of str, or `None` for the same names.
+        lit_epochs, finetune_epochs: int, epochs of each stage.
+        lit_learning_rate, finetune_learning_rate: float, starting rates.
+        lit_milestones, finetune_milestones: epochs where the rate drops 10x.
+        beta, temperature, alpha, noise_stddev: see `LITDistiller`.
+        momentum: float, SGD momentum.
+        weight_decay: float, coupled L2 weight decay (as PyTorch's SGD).
+        optimizer: "sgd" (Keras' SGD) or "torch_sgd" (PyTorch's momentum buffer, as the
+            reference; `lit_tf.optimizers.TorchSGD`).
+        schedule: "milestones" (rates drop at the milestone epochs) or "reference" (one
+            epoch earlier, as the reference's `scheduler.step()` at each epoch's start).
+        finetune_stem_and_head: bool. True fine-tunes the whole student, as the paper
+            describes stage 2; False keeps the stem and head weights frozen in the
+            fine-tune too (their BatchNorm still in training mode), as the reference
+            code does because its `requires_grad=False` is never reset.
+        init_from_teacher: bool, copy the teacher's stem and head into the
+            student first (the reference does).
+        callbacks: list of extra `keras.callbacks.Callback`, given to both stages.
+        checkpoint_dir: str or `None`. When set, each stage backs up every epoch
+            and writes its logs under it; run again after a crash, `compress`
+            continues from the last completed epoch and skips finished stages.
+        batch_size: int, for array inputs only.
+        verbose: passed to `fit`.
+
+    Returns:
+        `CompressResult(student, lit_history, finetune_history)`.
+    """
+    student_boundaries = list(student_boundaries or boundaries)
+    if init_from_teacher:
+        try:
+            sections.copy_stem_and_head(teacher, student, boundaries, student_boundaries)
+        except ValueError as error:
+            raise ValueError(
+                f"{error} Pass init_from_teacher=False to keep the student's own stem and head."
+            ) from error
+    fit_kwargs = {"batch_size": batch_size, "verbose": verbose, "callbacks": callbacks,
+                  "checkpoint_dir": checkpoint_dir, "schedule": schedule}
+
+    if verbose:
+        print(f"[lit_tf] Stage 1/2, LIT: {lit_epochs} epochs, sections {student_boundaries[1:]}")
+    lit = LITDistiller(
+        teacher,
+        student,
+        boundaries,
+        student_boundaries,
+        beta=beta,
+        temperature=temperature,
+        alpha=alpha,
+        noise_stddev=noise_stddev,
+        weight_decay=weight_decay,
+    )
+    lit.compile(optimizer=optimizers.sgd(lit_learning_rate, momentum, optimizer), metrics=[accuracy_metric()])
+    # The student's best epoch is chosen after fine-tuning, not here.
+    lit_history = fit_stage(
+        lit, train_data, val_data, epochs=lit_epochs, learning_rate=lit_learning_rate,
+        milestones=lit_milestones, stage="lit", target=student, keep_best=False, **fit_kwargs,
+    )
+
+    if verbose:
+        trained = "whole student" if finetune_stem_and_head else "sections (stem and head frozen, as the reference)"
+        print(f"[lit_tf] Stage 2/2, fine-tune: {finetune_epochs} epochs, {trained}")
+    sections.freeze_outside_sections(student, student_boundaries, frozen=False)
+    if not finetune_stem_and_head:
+        sections.freeze_stem_and_head_weights(student, student_boundaries)
+    try:
+        finetune_history = finetune_with_kd(
+            teacher, student, train_data, val_data, epochs=finetune_epochs,
+            learning_rate=finetune_learning_rate, milestones=finetune_milestones, temperature=temperature,
+            alpha=alpha, momentum=momentum, weight_decay=weight_decay, optimizer=optimizer, **fit_kwargs,
+        )
+    finally:
+        sections.freeze_outside_sections(student, student_boundaries, frozen=False)
+    return CompressResult(student, lit_history, finetune_history)

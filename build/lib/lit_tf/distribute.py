@@ -1,0 +1,121 @@
+"""`get_strategy(name)`: the `tf.distribute.Strategy` a trainer runs under.
+
+- `default`: one device (TensorFlow's default strategy);
+- `mirrored`: `MirroredStrategy` over `num_gpus` GPUs (all CPUs' logical
+  devices when there is no GPU);
+- `multi_worker`: `MultiWorkerMirroredStrategy`, cluster from `TF_CONFIG`;
+- `tpu`: `TPUStrategy` on the TPU named by `tpu_address` (or the environment's).
+
+Build models and optimizers inside `strategy.scope()`, and use
+`BatchNormalization(synchronized=True)` when `num_replicas_in_sync > 1`.
+
+Example:
+
+>>> from lit_tf import distribute
+>>> distribute.get_strategy("default").num_replicas_in_sync
+1
+"""
+
+import json
+import os
+
+import tensorflow as tf
+
+STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
+
+
+def get_strategy(name="default", num_gpus=0, tpu_address=None):
+    """Returns the strategy `name`; see the module docstring."""
+    if name not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {STRATEGIES}. Received: strategy={name!r}")
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        gpus = tf.config.list_logical_devices("GPU")
+        if num_gpus > len(gpus):
+            raise ValueError(f"num_gpus={num_gpus} but this machine has {len(gpus)} GPU(s).")
+        devices = [d.name for d in gpus[:num_gpus]] if num_gpus else None
+        return tf.distribute.MirroredStrategy(devices)
+    if name == "multi_worker":
+        if "TF_CONFIG" not in os.environ:
+            raise ValueError(
+                "strategy='multi_worker' reads the cluster from the TF_CONFIG environment variable, "
+                'which is not set. Example: TF_CONFIG=\'{"cluster": {"worker": ["host1:12345", '
+                '"host2:12345"]}, "task": {"type": "worker", "index": 0}}\''
+            )
+        _let_keras_fit_run_under_multi_worker()
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu_address or "")
+    tf.config.experimental_connect_to_cluster(resolver)
+    tf.tpu.experimental.initialize_tpu_system(resolver)
+    return tf.distribute.TPUStrategy(resolver)
+
+
+def _let_keras_fit_run_under_multi_worker():
+    """Works around keras-team/keras#20585: Keras 3's `fit` fails under `MultiWorkerMirroredStrategy`.
+
+    Two places in Keras' TensorFlow trainer (3.15) hand `CollectiveAllReduce`
+    what it cannot take:
+    - before training, one whole `(x, y)` batch goes to a single
+      `strategy.reduce` to learn input shapes ("Attempt to convert a value
+      (PerReplica...)"); only shapes and dtypes are needed, so the first local
+      replica's batch is used instead;
+    - each step's logs (scalars) are averaged with `axis=0` ("Invalid
+      reduction dimension 0 for input with 0 dimensions"); scalars are now
+      averaged across replicas without an axis.
+    Applied only when a multi-worker strategy is made; training math is untouched.
+    """
+    from keras.src import tree
+    from keras.src.backend.tensorflow import trainer
+
+    if getattr(trainer, "_lit_tf_multi_worker_patched", False):
+        return
+
+    def first_local(value, strategy):
+        if isinstance(value, tf.distribute.DistributedValues):
+            return strategy.experimental_local_results(value)[0]
+        return value
+
+    def maybe_symbolic_build(self, iterator=None, data_batch=None):
+        if self._distribute_strategy is None:
+            return
+        if iterator is not None:
+            for _, _, batches in iterator:
+                data_batch = tree.map_structure(lambda v: first_local(v, self.distribute_strategy), next(batches))
+                break
+        with self.distribute_strategy.scope():
+            self._symbolic_build(data_batch=data_batch)
+
+    keras_reduce_per_replica = trainer.reduce_per_replica
+
+    def reduce_per_replica(values, strategy, reduction):
+        multi_worker = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+        if not multi_worker or reduction not in ("auto", "mean"):
+            return keras_reduce_per_replica(values, strategy, reduction)
+
+        def reduce(value):
+            axis = 0 if first_local(value, strategy).shape.rank else None
+            return strategy.reduce("MEAN", value, axis=axis)
+
+        return tree.map_structure(reduce, values)
+
+    trainer.TensorFlowTrainer._maybe_symbolic_build = maybe_symbolic_build
+    trainer.reduce_per_replica = reduce_per_replica
+    trainer._lit_tf_multi_worker_patched = True
+
+
+def task_name():
+    """`worker_1`-style name of this multi-worker task, `chief` when there is no cluster."""
+    task = json.loads(os.environ.get("TF_CONFIG", "{}")).get("task")
+    return f"{task['type']}_{task['index']}" if task else "chief"
+
+
+def is_chief():
+    """Whether this process writes results: always, except non-chief multi-worker tasks."""
+    config = json.loads(os.environ.get("TF_CONFIG", "{}"))
+    task = config.get("task")
+    if not task:
+        return True
+    if "chief" in config.get("cluster", {}):
+        return task["type"] == "chief"
+    return task["type"] == "worker" and int(task["index"]) == 0

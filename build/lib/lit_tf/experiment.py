@@ -1,0 +1,303 @@
+"""A whole compression experiment, resumable: data -> teacher -> students -> result.json -> export.
+
+`run(config, workdir)` is what `python -m trainers.cifar` does after parsing its
+flags. Modes: `teacher` (train the teacher only), `lit` (Koratana et al. 2019),
+`kd` (Hinton KD), `fitnets` (hint training, then KD), `scratch` (the student
+on labels alone), and `all` (teacher, then every student: the paper's
+comparison). Each student method gets the same two-stage budget.
+
+The workdir holds `config.json`, one folder per training stage (checkpoints,
+`history.csv`, TensorBoard logs), `models/*.keras`, `result.json` and
+`export/`. Killed at any point and run again with the same configuration, it
+continues from the last completed epoch.
+
+Example:
+
+>>> import tempfile
+>>> from lit_tf import experiment
+>>> config = experiment.ExperimentConfig(
+...     mode="lit", dataset="digits", teacher_arch="resnet8", student_arch="resnet8", teacher_epochs=1,
+...     lit_epochs=1, finetune_epochs=1, batch_size=256, export=False, train_teacher=True)
+>>> result = experiment.run(config, tempfile.mkdtemp())  # doctest: +ELLIPSIS
+[...
+>>> sorted(result["students"])
+['lit']
+"""
+
+import dataclasses
+import os
+import time
+
+import keras
+
+from lit_tf import baselines
+from lit_tf import distribute
+from lit_tf import models
+from lit_tf import optimizers
+from lit_tf import sections
+from lit_tf import training
+from lit_tf import workdir as workdirs
+from lit_tf.compression import compress
+from lit_tf.data import cifar
+from lit_tf.data import pipeline
+from lit_tf.data import registry
+from lit_tf.reporting import export_student
+from lit_tf.reporting import model_summary
+
+MODES = ("teacher", "lit", "kd", "fitnets", "scratch", "all")
+STUDENT_METHODS = ("lit", "kd", "fitnets", "scratch")
+
+
+@dataclasses.dataclass(frozen=True)
+class ExperimentConfig:
+    """Everything that defines a run; `config.json` in the workdir is this, as a dict.
+
+    Defaults are the LIT reference code's (ResNet-110 -> ResNet-20 on CIFAR-10).
+    `train_teacher=True` trains a teacher when `teacher_weights` is not given
+    (mode `all` always may); without either, student modes refuse to start.
+    """
+
+    mode: str = "all"
+    # Data.
+    dataset: str = "cifar10"
+    data_dir: str | None = None
+    cifar_dir: str | None = None
+    image_dir: str | None = None  # dataset "image_folder": DIR/train/<class>/*, DIR/test/<class>/*
+    validation_fraction: float = 0.1
+    augment: bool = True
+    normalization: str = "cifar"  # or "imagenet": the reference's, and PyTorch CIFAR ResNets'
+    crop_padding: str = "reflect"  # or "zeros": the reference's (torchvision's RandomCrop)
+    # Models.
+    teacher_arch: str = "resnet110"
+    student_arch: str = "resnet20"
+    teacher_weights: str | None = None
+    train_teacher: bool = False
+    boundaries: tuple = ("stem", "section_1", "section_2", "section_3")
+    hint_layer: str | None = None  # FitNets; defaults to the middle boundary
+    # Teacher training (the standard CIFAR ResNet recipe).
+    teacher_epochs: int = 164
+    teacher_learning_rate: float = 0.1
+    teacher_milestones: tuple = (81, 122)
+    # Adapting a given teacher (--teacher_weights) to the dataset before distilling from it.
+    adapt_epochs: int = 0
+    adapt_learning_rate: float = 0.01
+    adapt_milestones: tuple = ()
+    # LIT stage and fine-tune stage (the reference's).
+    lit_epochs: int = 175
+    lit_learning_rate: float = 0.1
+    lit_milestones: tuple = (100,)
+    finetune_epochs: int = 125
+    finetune_learning_rate: float = 0.01
+    finetune_milestones: tuple = (55,)
+    beta: float = 0.75
+    temperature: float = 6.0
+    alpha: float = 0.95
+    noise_stddev: float = 0.0
+    momentum: float = 0.9
+    weight_decay: float = 1e-4
+    # The reference's training arithmetic (see README "Matches the reference"):
+    optimizer: str = "sgd"  # or "torch_sgd": PyTorch's momentum buffer
+    schedule: str = "milestones"  # or "reference": rates drop one epoch before each milestone
+    finetune_stem_and_head: bool = True  # False: the reference's fine-tune, stem and head frozen
+    batch_size: int = 32
+    seed: int = 0
+    # Distribution and export.
+    strategy: str = "default"
+    num_gpus: int = 0
+    quantize: str = "none"
+    export: bool = True
+
+    def __post_init__(self):
+        check_choice("mode", self.mode, MODES)
+        registry.check_dataset(self.dataset)
+        check_choice("strategy", self.strategy, distribute.STRATEGIES)
+        check_choice("quantize", self.quantize, ("none", "float16", "int8"))
+        check_choice("normalization", self.normalization, cifar.NORMALIZATIONS)
+        check_choice("crop_padding", self.crop_padding, pipeline.CROP_PADDINGS)
+        check_choice("optimizer", self.optimizer, optimizers.OPTIMIZERS)
+        check_choice("schedule", self.schedule, optimizers.SCHEDULES)
+        for name in ("batch_size", "teacher_epochs", "lit_epochs", "finetune_epochs"):
+            if getattr(self, name) <= 0 and not (name == "teacher_epochs" and self.teacher_weights):
+                raise ValueError(f"{name} must be > 0. Received: {name}={getattr(self, name)}")
+        if self.adapt_epochs < 0:
+            raise ValueError(f"adapt_epochs must be >= 0. Received: adapt_epochs={self.adapt_epochs}")
+        if self.adapt_epochs and not self.teacher_weights:
+            raise ValueError(f"adapt_epochs={self.adapt_epochs} fine-tunes a given teacher: pass "
+                             "--teacher_weights=PATH, or train one with --teacher_epochs.")
+        needs_teacher = self.mode in ("lit", "kd", "fitnets")
+        if needs_teacher and not (self.teacher_weights or self.train_teacher):
+            raise ValueError(
+                f"mode={self.mode!r} distils from a trained teacher, and none was given. Pass "
+                f"--teacher_weights=PATH (a .keras model, or .weights.h5 of --teacher_arch={self.teacher_arch}), "
+                "or --mode=all to train the teacher first (or --train_teacher to train one in this run)."
+            )
+        if self.teacher_weights and not os.path.exists(self.teacher_weights):
+            raise FileNotFoundError(f"teacher_weights={self.teacher_weights!r} does not exist.")
+
+    def stage(self, number):
+        """The `{"epochs", "learning_rate", "milestones"}` of stage 1 (LIT's) or 2 (fine-tune's)."""
+        prefix = "lit" if number == 1 else "finetune"
+        return {key: getattr(self, f"{prefix}_{key}") for key in ("epochs", "learning_rate", "milestones")}
+
+
+def check_choice(name, value, choices):
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {tuple(choices)}. Received: {name}={value!r}")
+
+
+def _build(config, arch, replicas):
+    num_classes, image_shape = registry.describe(config.dataset, config.image_dir)
+    return models.get(arch, num_classes=num_classes, image_shape=image_shape, synchronized_bn=replicas > 1)
+
+
+def _load_teacher(config, replicas):
+    if config.teacher_weights.endswith(".keras"):
+        return keras.saving.load_model(config.teacher_weights)
+    teacher = _build(config, config.teacher_arch, replicas)
+    if config.teacher_weights.endswith((".npz", *models.TORCH_SUFFIXES)):
+        models.load_torch_weights(teacher, config.teacher_weights)
+    else:
+        teacher.load_weights(config.teacher_weights)
+    return teacher
+
+
+def _students(config):
+    return STUDENT_METHODS if config.mode == "all" else (() if config.mode == "teacher" else (config.mode,))
+
+
+def _train_student(method, config, teacher, student, data, fit_kwargs):
+    boundaries = list(config.boundaries)
+    kd = dict(temperature=config.temperature, alpha=config.alpha, momentum=config.momentum,
+              weight_decay=config.weight_decay, optimizer=config.optimizer)
+    if method == "lit":
+        compress(teacher, student, boundaries, data["train"], data["validation"],
+                 lit_epochs=config.lit_epochs, lit_learning_rate=config.lit_learning_rate,
+                 lit_milestones=config.lit_milestones, finetune_epochs=config.finetune_epochs,
+                 finetune_learning_rate=config.finetune_learning_rate,
+                 finetune_milestones=config.finetune_milestones, beta=config.beta,
+                 noise_stddev=config.noise_stddev, finetune_stem_and_head=config.finetune_stem_and_head,
+                 **kd, **fit_kwargs)
+    elif method == "kd":
+        baselines.distill_kd(teacher, student, data["train"], data["validation"], stage1=config.stage(1),
+                             stage2=config.stage(2), **kd, **fit_kwargs)
+    elif method == "fitnets":
+        hint = config.hint_layer or boundaries[len(boundaries) // 2]
+        baselines.fitnets(teacher, student, hint, data["train"], data["validation"], stage1=config.stage(1),
+                          stage2=config.stage(2), **kd, **fit_kwargs)
+    else:  # scratch: labels alone, the same two schedules
+        for number in (1, 2):
+            baselines.train_supervised(student, data["train"], data["validation"], **config.stage(number),
+                                       momentum=config.momentum, weight_decay=config.weight_decay,
+                                       optimizer=config.optimizer,
+                                       stage=f"scratch_stage{number}", keep_best=number == 2, **fit_kwargs)
+
+
+def _check_models(config):
+    """Fails before anything is trained or written when the models cannot be built or cut.
+
+    Builds both architectures (and loads the teacher's weights, checking a PyTorch
+    state dict name by name) only to compare their section boundaries, so a typo
+    costs seconds, not a claimed workdir.
+    """
+    student = _build(config, config.student_arch, replicas=1)
+    if config.mode in ("teacher", "scratch"):
+        return
+    if config.teacher_weights:
+        teacher = _load_teacher(config, replicas=1)
+    else:
+        teacher = _build(config, config.teacher_arch, replicas=1)
+    sections.check_compatible(teacher, student, list(config.boundaries), list(config.boundaries))
+
+
+def _data(config):
+    return {
+        split: registry.provide_dataset(config.dataset, split, config.batch_size, data_dir=config.data_dir,
+                                        cifar_dir=config.cifar_dir, image_dir=config.image_dir,
+                                        validation_fraction=config.validation_fraction,
+                                        augment=config.augment, seed=config.seed,
+                                        normalization=config.normalization, crop_padding=config.crop_padding)
+        for split in ("train", "validation", "test")
+    }
+
+
+def _train(config, data, replicas, fit_kwargs, notes):
+    """Returns `{"teacher": model, method: student, ...}`, trained (or loaded when done).
+
+    Adds what the result reports beyond the models to `notes`.
+    """
+    trained = {}
+    if config.teacher_weights:
+        trained["teacher"] = _load_teacher(config, replicas)
+    elif config.mode != "scratch":
+        trained["teacher"] = _build(config, config.teacher_arch, replicas)
+    supervised = dict(momentum=config.momentum, weight_decay=config.weight_decay, optimizer=config.optimizer,
+                      **fit_kwargs)
+    if "teacher" in trained and not config.teacher_weights:
+        print(f"[lit_tf] teacher: {config.teacher_arch}, {config.teacher_epochs} epochs", flush=True)
+        baselines.train_supervised(
+            trained["teacher"], data["train"], data["validation"], epochs=config.teacher_epochs,
+            learning_rate=config.teacher_learning_rate, milestones=config.teacher_milestones,
+            stage="teacher", **supervised)
+    if config.adapt_epochs:
+        notes["teacher_accuracy_before_adaptation"] = round(training.accuracy(trained["teacher"], data["test"]), 4)
+        print(f"[lit_tf] teacher: {config.teacher_arch} from {config.teacher_weights}, adapted for "
+              f"{config.adapt_epochs} epochs", flush=True)
+        baselines.train_supervised(
+            trained["teacher"], data["train"], data["validation"], epochs=config.adapt_epochs,
+            learning_rate=config.adapt_learning_rate, milestones=config.adapt_milestones,
+            stage="teacher_adapt", **supervised)
+    for method in _students(config):
+        source = "labels" if method == "scratch" else config.teacher_arch
+        print(f"[lit_tf] {method}: {source} -> {config.student_arch}", flush=True)
+        keras.utils.set_random_seed(config.seed)
+        trained[method] = _build(config, config.student_arch, replicas)
+        _train_student(method, config, trained.get("teacher"), trained[method], data, fit_kwargs)
+    return trained
+
+
+def run(config, workdir):
+    """Runs `config` in `workdir` (resuming what is there) and returns the result dict.
+
+    Args:
+        config: `ExperimentConfig`.
+        workdir: str, a new or empty folder, or one holding this same configuration.
+    """
+    start = time.time()
+    strategy = distribute.get_strategy(config.strategy, config.num_gpus)  # first: before any TF op
+    data = _data(config)  # bad data and bad models fail here, before the workdir is claimed
+    _check_models(config)
+    chief = distribute.is_chief()
+    if chief:
+        workdirs.claim(workdir, dataclasses.asdict(config))
+    keras.utils.set_random_seed(config.seed)
+    # Non-chief workers keep their own backups (they must restore too) but write no results.
+    checkpoint_dir = workdir if chief else os.path.join(workdir, "workers", distribute.task_name())
+    with strategy.scope():
+        notes = {}
+        trained = _train(config, data, strategy.num_replicas_in_sync,
+                         {"checkpoint_dir": checkpoint_dir, "verbose": "lines", "schedule": config.schedule}, notes)
+    result = {"mode": config.mode, "dataset": config.dataset}
+    if "teacher" in trained:
+        result["teacher"] = model_summary(trained["teacher"], data["test"], config.teacher_arch)
+        if "teacher_accuracy_before_adaptation" in notes:
+            result["teacher"]["accuracy_before_adaptation"] = notes["teacher_accuracy_before_adaptation"]
+    result["students"] = {m: model_summary(trained[m], data["test"], config.student_arch)
+                          for m in _students(config)}
+    main = "lit" if config.mode == "all" else config.mode
+    if main in result["students"]:
+        result["student"] = result["students"][main]
+    trained_teacher = "teacher" in trained and not config.teacher_weights
+    result["epochs"] = {"teacher": config.teacher_epochs if trained_teacher else 0,
+                        "teacher_adaptation": config.adapt_epochs,
+                        "stage1": config.lit_epochs, "stage2": config.finetune_epochs}
+    if chief:
+        os.makedirs(os.path.join(workdir, "models"), exist_ok=True)
+        for name, model in trained.items():
+            model.save(os.path.join(workdir, "models", f"{name}.keras"))
+        if "student" in result and config.export:
+            result["export"] = export_student(trained[main], os.path.join(workdir, "export"), data, config.quantize,
+                                              normalization=registry.normalization_stats(config.dataset,
+                                                                                         config.normalization))
+        result["wall_seconds"] = round(time.time() - start, 1)
+        training.write_json_atomically(os.path.join(workdir, "result.json"), result)
+    return result

@@ -1,0 +1,222 @@
+"""Export a student as SavedModel or TFLite, reloaded and checked against Keras.
+
+Both exports go through Keras' own `Model.export`; each is then reloaded (the
+SavedModel with `tf.saved_model.load`, the TFLite file with the
+`ai_edge_litert` interpreter) and run on sample inputs next to the Keras
+model. The report holds the largest absolute difference of the outputs and
+the share of samples whose top-1 class agrees; an export outside tolerance
+is deleted and raises.
+
+Example:
+
+>>> import os, tempfile, keras
+>>> from lit_tf import export
+>>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+>>> path = os.path.join(tempfile.mkdtemp(), "m.tflite")
+>>> report = export.to_tflite(model, path)
+>>> report.max_abs_diff < 1e-4, report.top1_agreement
+(True, 1.0)
+"""
+
+import dataclasses
+import os
+import shutil
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+QUANTIZATIONS = ("none", "float16", "int8")
+FLOAT32_TOLERANCE = 1e-4
+FLOAT16_TOLERANCE = 1e-2  # relative to the output scale
+INT8_MIN_TOP1_AGREEMENT = 0.99
+
+
+@dataclasses.dataclass(frozen=True)
+class ExportReport:
+    """What an export wrote and how closely it reproduces the Keras model."""
+
+    path: str
+    max_abs_diff: float
+    top1_agreement: float
+    samples: int
+
+
+def sample_inputs(model, count=32, seed=0):
+    """Standard-normal inputs of the model's input shape(s), for parity checks.
+
+    Returns an array for a one-input model, a list of arrays (one an input) otherwise.
+    """
+    rng = np.random.default_rng(seed)
+    arrays = []
+    for tensor in model.inputs:
+        shape = tuple(tensor.shape[1:])
+        if None in shape:
+            raise ValueError(
+                f"Model '{model.name}' has an input of unknown size {shape}: pass sample_data."
+            )
+        arrays.append(rng.normal(size=(count, *shape)).astype("float32"))
+    return arrays[0] if len(arrays) == 1 else arrays
+
+
+def with_normalization(model, mean, std):
+    """`model` behind a normalisation layer: the result takes RGB pixels in [0, 255], NHWC float32.
+
+    Args:
+        model: `keras.Model` with one image input, trained on `(pixels - mean) / std`.
+        mean, std: per-channel statistics in pixels (e.g. `lit_tf.data.pipeline.IMAGENET_MEAN`).
+
+    Example:
+
+    >>> import keras, numpy as np
+    >>> model = keras.Sequential([keras.Input((2, 2, 3)), keras.layers.Flatten()])
+    >>> pixels = np.full((1, 2, 2, 3), 255.0, "float32")
+    >>> float(with_normalization(model, [127.5] * 3, [127.5] * 3)(pixels)[0, 0])
+    1.0
+    """
+    pixels = keras.Input(tuple(model.inputs[0].shape[1:]), dtype="float32", name="pixels")
+    std = np.asarray(std, dtype="float32")
+    normalized = keras.layers.Normalization(mean=np.asarray(mean, "float32"), variance=std**2,
+                                            name="normalize_pixels")(pixels)
+    return keras.Model(pixels, model(normalized), name=f"{model.name}_on_pixels")
+
+
+def _as_list(data):
+    """A model's inputs as a list of float32 arrays (one input may be a bare array)."""
+    items = data if isinstance(data, (list, tuple)) else [data]
+    return [np.asarray(item, dtype="float32") for item in items]
+
+
+def _model_inputs(arrays):
+    return arrays[0] if len(arrays) == 1 else arrays
+
+
+def _report(path, expected, actual):
+    expected, actual = np.asarray(expected), np.asarray(actual)
+    agreement = float(np.mean(expected.argmax(-1) == actual.argmax(-1)))
+    return ExportReport(path, float(np.max(np.abs(expected - actual))), agreement, len(expected))
+
+
+def _remove(path):
+    if os.path.isdir(path):
+        shutil.rmtree(path)
+    elif os.path.exists(path):
+        os.remove(path)
+
+
+def _check(report, quantize, scale):
+    if quantize == "int8":
+        ok = report.top1_agreement >= INT8_MIN_TOP1_AGREEMENT
+        limit = f"top-1 agreement >= {INT8_MIN_TOP1_AGREEMENT}"
+    else:
+        tolerance = FLOAT32_TOLERANCE if quantize == "none" else FLOAT16_TOLERANCE * max(scale, 1.0)
+        ok = report.max_abs_diff <= tolerance
+        limit = f"max |difference| <= {tolerance:g}"
+    if not ok:
+        _remove(report.path)
+        raise ValueError(
+            f"The {quantize} export at {report.path} does not reproduce the Keras model "
+            f"({limit}; got max |difference| {report.max_abs_diff:g}, top-1 agreement "
+            f"{report.top1_agreement:.3f}); it was deleted."
+            + (" Calibrate on more representative_data from the training set, or use "
+               "quantize='float16': a model with many near-tied logits may not reach it."
+               if quantize == "int8" else "")
+        )
+    return report
+
+
+def to_saved_model(model, path, sample_data=None):
+    """Exports `model` as a TF SavedModel at `path` and checks it.
+
+    Args:
+        model: `keras.Model`.
+        path: str, a directory to create.
+        sample_data: array of inputs (a list of arrays for a model with several
+            inputs), or `None` for `sample_inputs(model)`.
+
+    Returns:
+        `ExportReport`.
+    """
+    x = _as_list(sample_inputs(model) if sample_data is None else sample_data)
+    model.export(path, format="tf_saved_model", verbose=False)
+    reloaded = tf.saved_model.load(path)  # held: its variables die with it
+    served = reloaded.serve(_model_inputs([tf.constant(a) for a in x]))
+    return _check(_report(path, model.predict(_model_inputs(x), verbose=0), served), "none", 1.0)
+
+
+def _litert_converter_settings(quantize, representative_data):
+    if quantize == "float16":
+        return {"optimizations": [tf.lite.Optimize.DEFAULT], "target_spec": {"supported_types": [tf.float16]}}
+    if quantize == "int8":
+        if representative_data is None:
+            raise ValueError(
+                "int8 quantization needs representative_data: a few hundred training inputs."
+            )
+        samples = _as_list(representative_data)
+
+        def representative_dataset():
+            for i in range(len(samples[0])):
+                yield [a[i:i + 1] for a in samples]
+
+        return {"optimizations": [tf.lite.Optimize.DEFAULT], "representative_dataset": representative_dataset}
+    return {}
+
+
+def _signature_position(detail):
+    # LiteRT names a Keras model's inputs serving_default_args_0, ..._args_0_1, ..._args_0_2.
+    parts = detail["name"].split(":")[0].split("_args_0")[-1].lstrip("_")
+    return int(parts) if parts else 0
+
+
+def run_tflite(path, x):
+    """Runs a TFLite file one sample at a time; `x` is a batch, or a list of batches (one an input)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    inputs = _as_list(x)
+    interpreter = Interpreter(model_path=path)
+    interpreter.allocate_tensors()
+    details = sorted(interpreter.get_input_details(), key=_signature_position)
+    (output_detail,) = interpreter.get_output_details()
+    outputs = []
+    for i in range(len(inputs[0])):
+        for detail, batch in zip(details, inputs):
+            interpreter.set_tensor(detail["index"], batch[i:i + 1].astype(detail["dtype"]))
+        interpreter.invoke()
+        outputs.append(interpreter.get_tensor(output_detail["index"])[0])
+    return np.stack(outputs)
+
+
+def to_tflite(model, path, quantize="none", representative_data=None, sample_data=None, check=True):
+    """Exports `model` as a TFLite (LiteRT) file at `path` and checks it.
+
+    Args:
+        model: `keras.Model`.
+        path: str, ending in `.tflite`.
+        quantize: one of `"none"`, `"float16"`, `"int8"` (dynamic-range
+            int8 weights and activations calibrated on `representative_data`,
+            float inputs and outputs).
+        representative_data: array of inputs (a list of arrays for a model with
+            several inputs), required for `"int8"`.
+        sample_data: inputs for the check, or `None`: the
+            representative data if given, else `sample_inputs(model)`.
+        check: bool; `False` skips the parity check (e.g. to time an
+            untrained model, whose int8 outputs need not agree).
+
+    Returns:
+        `ExportReport`; raises `ValueError` (and deletes the file) when the
+        export is outside tolerance.
+    """
+    if quantize not in QUANTIZATIONS:
+        raise ValueError(f"quantize must be one of {QUANTIZATIONS}. Received: quantize={quantize!r}")
+    settings = _litert_converter_settings(quantize, representative_data)
+    if sample_data is None:
+        sample_data = representative_data if representative_data is not None else sample_inputs(model)
+    x = _as_list(sample_data)
+    specs = [keras.InputSpec(shape=(1, *a.shape[1:]), dtype="float32") for a in x]
+    signature = [_model_inputs(specs)]
+    model.export(path, format="litert", input_signature=signature, verbose=False, **settings)
+    if not check:
+        return ExportReport(path, float("nan"), float("nan"), 0)
+    expected = model.predict(_model_inputs(x), verbose=0)
+    report = _report(path, expected, run_tflite(path, x))
+    return _check(report, quantize, float(np.max(np.abs(expected))))

@@ -1,0 +1,72 @@
+"""The fine-tune stage of LIT: end-to-end KD of the whole student.
+
+`keras.distillation.Distiller` with `student_loss_weight=alpha` and
+`LogitsDistillation(temperature)` computes the reference's KD loss
+(see `lit_tf.losses`); this thin subclass fixes that pairing, defaults the
+hard-label loss to sparse cross-entropy on logits, and adds the reference's
+coupled L2 weight decay.
+
+Example:
+
+>>> import keras, numpy as np
+>>> from lit_tf import KDDistiller
+>>> def mlp(width):
+...     inputs = keras.Input((8,))
+...     x = keras.layers.Dense(width, activation="relu")(inputs)
+...     return keras.Model(inputs, keras.layers.Dense(3)(x))
+>>> distiller = KDDistiller(mlp(32), mlp(4), temperature=4.0, alpha=0.5)
+>>> distiller.compile(optimizer="sgd", metrics=["accuracy"])
+>>> x, y = np.random.rand(16, 8), np.random.randint(0, 3, 16)
+>>> "distillation_loss" in distiller.fit(x, y, verbose=0).history
+True
+"""
+
+import keras
+
+from lit_tf import losses
+from lit_tf import sections
+
+
+class KDDistiller(keras.distillation.Distiller):
+    """Hinton KD with the LIT reference's weighting (alpha on the hard labels).
+
+    Args:
+        teacher: `keras.Model` giving logits; frozen.
+        student: `keras.Model` giving logits; all its weights train.
+        temperature: float > 0.
+        alpha: float in [0, 1], the weight of the hard-label cross-entropy.
+        weight_decay: float >= 0, coupled L2 on the student's weights.
+    """
+
+    def __init__(
+        self,
+        teacher,
+        student,
+        temperature=6.0,
+        alpha=0.95,
+        weight_decay=0.0,
+        name="kd_distiller",
+        **kwargs,
+    ):
+        super().__init__(
+            teacher=teacher,
+            student=student,
+            distillation_losses=losses.logits_distillation(temperature),
+            student_loss_weight=alpha,
+            name=name,
+            **kwargs,
+        )
+        sections.freeze(teacher)  # Distiller's own freeze misses a teacher reloaded frozen
+        self.temperature = temperature
+        self.alpha = alpha
+        self.weight_decay = weight_decay
+
+    def compile(self, optimizer="sgd", loss=None, metrics=None, **kwargs):
+        loss = loss or keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        loss = super().compute_loss(x, y, y_pred, sample_weight, training=training)
+        if training:
+            loss = loss + losses.l2_penalty(self.trainable_weights, self.weight_decay)
+        return loss

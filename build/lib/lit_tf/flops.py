@@ -1,0 +1,38 @@
+"""FLOPs of a Keras model's inference, counted from its TensorFlow graph.
+
+A multiply-add counts as two FLOPs (the TF profiler's convention), so the
+CIFAR ResNet-20 is about 81 M FLOPs (41 M multiply-adds) for one 32x32 image.
+
+Example:
+
+>>> import keras
+>>> from lit_tf.flops import count_flops
+>>> model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(4, use_bias=False)])
+>>> count_flops(model)
+64
+"""
+
+import tensorflow as tf
+from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+from tensorflow.python.profiler import model_analyzer
+from tensorflow.python.profiler import option_builder
+from tensorflow.python.util import deprecation
+
+
+def count_flops(model, batch_size=1):
+    """Returns the floating-point operations of `model(x, training=False)` on one batch.
+
+    Args:
+        model: `keras.Model` with known input shapes (one input or several).
+        batch_size: int, images per call.
+    """
+    specs = [tf.TensorSpec((batch_size, *tensor.shape[1:]), tf.float32) for tensor in model.inputs]
+    if len(specs) == 1:
+        function = tf.function(lambda x: model(x, training=False)).get_concrete_function(specs[0])
+    else:
+        function = tf.function(lambda *xs: model(list(xs), training=False)).get_concrete_function(*specs)
+    frozen = convert_variables_to_constants_v2(function)
+    options = option_builder.ProfileOptionBuilder.float_operation()
+    options["output"] = "none"
+    with deprecation.silence():  # the profiler is TF1 API and says so at every call
+        return int(model_analyzer.profile(frozen.graph, options=options).total_float_ops)

@@ -1,0 +1,317 @@
+"""A StarGAN run on CelebA, resumable: teacher, LIT student, L2 student or student from scratch.
+
+`run(config, workdir)` is what `python -m trainers.stargan` does after parsing its flags.
+Modes (the rows of the paper's StarGAN table):
+
+- `teacher`: StarGAN with `teacher_blocks` residual blocks, trained adversarially.
+- `lit`: a `student_blocks` generator distilled from `teacher_weights` with LIT on the trunk
+  sections (`lit_tf.gan.distill`; IR loss only at `beta=0`, as the reference).
+- `l2`: the same student matching only the teacher's output image.
+- `scratch`: StarGAN with `student_blocks`, trained adversarially.
+- `rand_init`: no training; generators of the student's and the teacher's size at random
+  initialisation, scored with the same Inception score / FID code (the table's last rows).
+
+The workdir holds `config.json`, `<mode>/` (checkpoints, `history.csv`, TensorBoard logs),
+`samples/step_N.png` (input row + one row per target domain), `models/*.keras`,
+`result.json` (parameters, FLOPs, Inception score and FID when a classifier is given)
+and `export/` (the trained generator as SavedModel and TFLite). Killed and run again with
+the same configuration, it continues from the last completed epoch.
+
+Example (tensorflow-datasets' mock CelebA, tiny models, two steps):
+
+>>> import tempfile
+>>> import tensorflow_datasets as tfds
+>>> from lit_tf.gan import experiment
+>>> config = experiment.StarGANConfig(
+...     mode="teacher", image_size=16, conv_dim=8, d_conv_dim=8, d_strided_layers=2, batch_size=2,
+...     epochs=1, steps_per_epoch=2, n_critic=1, sample_every=1, eval_images=4, export=False)
+>>> with tfds.testing.mock_data(num_examples=8):
+...     result = experiment.run(config, tempfile.mkdtemp())  # doctest: +ELLIPSIS
+[...
+>>> result["generator"]["params"] > 0, result["scores"]["generator"]
+(True, None)
+"""
+
+import dataclasses
+import os
+import time
+
+import keras
+import numpy as np
+
+from lit_tf import export
+from lit_tf import gan_metrics
+from lit_tf import sections
+from lit_tf import training
+from lit_tf import workdir as workdirs
+from lit_tf.data import celeba
+from lit_tf.flops import count_flops
+from lit_tf.gan.distill import GeneratorDistiller
+from lit_tf.gan.samples import SampleGrid
+from lit_tf.gan.stargan import StarGAN
+from lit_tf.models import stargan
+
+MODES = ("teacher", "lit", "l2", "scratch", "rand_init")
+SAMPLE_COUNT = 8  # images in a sample grid row
+NAN_MONITORS = ("loss", "g_loss", "d_loss")
+
+
+@dataclasses.dataclass(frozen=True)
+class StarGANConfig:
+    """Everything that defines a run; `config.json` in the workdir is this, as a dict.
+
+    Defaults are StarGAN's on CelebA at 128 px (batch 16, Adam 1e-4 (0.5, 0.999),
+    n_critic 5, 200 x 1,000 iterations, the rate decayed linearly over the last 100,000)
+    and the LIT reference's for the student (2 blocks, IR loss only).
+    """
+
+    mode: str = "teacher"
+    # Data.
+    data_dir: str | None = None
+    attributes: tuple = celeba.ATTRIBUTES
+    image_size: int = 128
+    # Models.
+    conv_dim: int = 64
+    d_conv_dim: int = 64
+    d_strided_layers: int = 6
+    teacher_blocks: int = 6
+    student_blocks: int = 2
+    sections: int = 1
+    teacher_weights: str | None = None
+    discriminator_weights: str | None = None
+    # LIT.
+    beta: float = 0.0
+    noise_stddev: float = 0.0
+    # Training.
+    epochs: int = 200
+    steps_per_epoch: int = 1000
+    decay_steps: int = 100_000
+    batch_size: int = 16
+    learning_rate: float = 1e-4
+    beta_1: float = 0.5
+    beta_2: float = 0.999
+    n_critic: int = 5
+    seed: int = 0
+    # Output.
+    sample_every: int = 1000
+    eval_images: int = 2000
+    inception_weights: str | None = None
+    classifier: str | None = None
+    export: bool = True
+
+    def __post_init__(self):
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}. Received: mode={self.mode!r}")
+        stargan.check_image_size(self.image_size, 4, "the generator down-samples twice")
+        stargan.check_image_size(self.image_size, 2**self.d_strided_layers,
+                                 f"the discriminator halves it d_strided_layers={self.d_strided_layers} times")
+        for name in ("epochs", "steps_per_epoch", "batch_size", "sample_every", "eval_images", "n_critic"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0. Received: {name}={getattr(self, name)}")
+        if not 0.0 <= self.beta <= 1.0:
+            raise ValueError(f"beta must be in [0, 1]. Received: beta={self.beta}")
+        if self.mode in ("lit", "l2") and not self.teacher_weights:
+            raise ValueError(f"mode={self.mode!r} distils a trained teacher generator: pass --teacher_weights=PATH "
+                             "(models/generator.keras of a --mode=teacher run).")
+        for name in ("teacher_weights", "discriminator_weights", "classifier"):
+            path = getattr(self, name)
+            if path and not os.path.exists(path):
+                raise FileNotFoundError(f"{name}={path!r} does not exist.")
+        if self.inception_weights and not os.path.isfile(self.inception_weights):
+            gan_metrics.inception_classifier(self.inception_weights)  # raises its own message
+
+    @property
+    def total_steps(self):
+        return self.epochs * self.steps_per_epoch
+
+
+class LinearDecayTail(keras.optimizers.schedules.LearningRateSchedule):
+    """StarGAN's rate: constant, then linearly to 0 over the last `decay_steps` of `total_steps`."""
+
+    def __init__(self, learning_rate, total_steps, decay_steps):
+        self.learning_rate, self.total_steps, self.decay_steps = learning_rate, total_steps, max(decay_steps, 1)
+
+    def __call__(self, step):
+        left = keras.ops.cast(self.total_steps, "float32") - keras.ops.cast(step, "float32")
+        return self.learning_rate * keras.ops.clip(left / self.decay_steps, 0.0, 1.0)
+
+    def get_config(self):
+        return {"learning_rate": self.learning_rate, "total_steps": self.total_steps,
+                "decay_steps": self.decay_steps}
+
+
+def _adam(config, updates):
+    """Adam for an optimizer making `updates` updates in the run (the generator's are 1 in n_critic steps)."""
+    decaying = min(config.decay_steps, config.total_steps) / config.total_steps  # the share of the run
+    schedule = LinearDecayTail(config.learning_rate, updates, max(1, round(updates * decaying)))
+    return keras.optimizers.Adam(schedule, beta_1=config.beta_1, beta_2=config.beta_2)
+
+
+def _generator(config, blocks):
+    return stargan.Generator(config.image_size, len(config.attributes), config.conv_dim, blocks, config.sections)
+
+
+def _discriminator(config):
+    if config.discriminator_weights:
+        return keras.saving.load_model(config.discriminator_weights)
+    return stargan.Discriminator(config.image_size, len(config.attributes), config.d_conv_dim,
+                                 config.d_strided_layers)
+
+
+def _load_teacher(config):
+    """The teacher generator, re-cut into `config.sections` trunk sections (the cut names layers only)."""
+    teacher = keras.saving.load_model(config.teacher_weights)
+    expected = (config.image_size, config.image_size, 3)
+    if tuple(teacher.inputs[0].shape[1:]) != expected or teacher.inputs[1].shape[-1] != len(config.attributes):
+        raise ValueError(f"The teacher at {config.teacher_weights} takes images of shape "
+                         f"{tuple(teacher.inputs[0].shape[1:])} and {teacher.inputs[1].shape[-1]} attributes, "
+                         f"not {expected} and {len(config.attributes)}: use the image_size and attributes "
+                         "it was trained with.")
+    if not isinstance(teacher, stargan.Generator):
+        return teacher
+    if teacher.residual_blocks % config.sections:
+        raise ValueError(f"The teacher's trunk has {teacher.residual_blocks} residual blocks, which "
+                         f"--sections={config.sections} cannot cut into equal sections: choose a divisor.")
+    recut = stargan.Generator(teacher.image_size, teacher.num_domains, teacher.conv_dim, teacher.residual_blocks,
+                              config.sections)
+    recut.set_weights(teacher.get_weights())  # the same layers in the same order; only boundary names move
+    return recut
+
+
+def _models(config):
+    """`{"generator", "discriminator", "teacher"}` (the last two may be None) and the trainer model."""
+    if config.mode in ("teacher", "scratch"):
+        blocks = config.teacher_blocks if config.mode == "teacher" else config.student_blocks
+        generator, discriminator = _generator(config, blocks), _discriminator(config)
+        return {"generator": generator, "discriminator": discriminator, "teacher": None}, \
+            StarGAN(generator, discriminator, n_critic=config.n_critic)
+    teacher = _load_teacher(config)
+    student = _generator(config, config.student_blocks)
+    teacher_boundaries = ["stem"] + [f"section_{k + 1}" for k in range(config.sections)]
+    sections.copy_stem_and_head(teacher, student, teacher_boundaries, student.boundaries)
+    discriminator = _discriminator(config) if config.beta > 0 else None
+    distiller = GeneratorDistiller(teacher, student, discriminator, method=config.mode, boundaries=teacher_boundaries,
+                                   beta=config.beta, noise_stddev=config.noise_stddev, n_critic=config.n_critic,
+                                   seed=config.seed)
+    return {"generator": student, "discriminator": discriminator, "teacher": teacher}, distiller
+
+
+def _compile(config, model, discriminator):
+    generator_updates = config.total_steps if discriminator is None else config.total_steps // config.n_critic
+    model.compile(_adam(config, max(generator_updates, 1)),
+                  _adam(config, config.total_steps) if discriminator is not None else None)
+
+
+def _fixed_batch(dataset):
+    image, label, _ = next(iter(dataset))
+    return image.numpy()[:SAMPLE_COUNT], label.numpy()[:SAMPLE_COUNT]
+
+
+def _classifier(config):
+    if config.inception_weights:
+        return gan_metrics.inception_classifier(config.inception_weights)
+    if config.classifier:
+        model = keras.saving.load_model(config.classifier)
+        return lambda images: model(images, training=False)
+    return None
+
+
+def _scores(classifier, generators, dataset, config):
+    """`{name: {"inception_score", "fid"}}` of each generator's translations of `eval_images` test images."""
+    real, fakes = [], {name: [] for name in generators}
+    seen = 0
+    for image, label, _ in dataset:
+        image, label = image.numpy(), label.numpy()
+        real.append(gan_metrics.classify(classifier, image)[1])
+        for name, generator in generators.items():
+            for target in celeba.target_domains(label, config.attributes):
+                fakes[name].append(gan_metrics.classify(classifier, generator([image, target], training=False)))
+        seen += len(image)
+        if seen >= config.eval_images:
+            break
+    real_activations = np.concatenate(real)
+    return {name: {"inception_score": gan_metrics.inception_score(np.concatenate([f[0] for f in parts])),
+                   "fid": gan_metrics.frechet_distance(real_activations, np.concatenate([f[1] for f in parts])),
+                   "images": int(sum(len(f[0]) for f in parts))}
+            for name, parts in fakes.items()}
+
+
+def _summary(model):
+    return {"residual_blocks": getattr(model, "residual_blocks", None),
+            "params": int(model.count_params()), "flops": count_flops(model)}
+
+
+def _export(generator, folder, images, labels):
+    os.makedirs(folder, exist_ok=True)
+    inputs = [images, labels]
+    reports = {"generator_savedmodel": export.to_saved_model(generator, os.path.join(folder, "generator_savedmodel"),
+                                                             inputs),
+               "generator.tflite": export.to_tflite(generator, os.path.join(folder, "generator.tflite"),
+                                                    sample_data=inputs)}
+    return {name: {"max_abs_diff": report.max_abs_diff} for name, report in reports.items()}
+
+
+def _random_init(config, data, classifier, workdir, start):
+    """The `rand_init` rows: untrained generators of the student's and teacher's sizes, scored."""
+    workdirs.claim(workdir, dataclasses.asdict(config))
+    print(f"[lit_tf] rand_init: untrained generators of {config.student_blocks} and {config.teacher_blocks} "
+          "blocks", flush=True)
+    named = {"generator": _generator(config, config.student_blocks),
+             "teacher": _generator(config, config.teacher_blocks)}
+    result = {"mode": config.mode, "attributes": list(config.attributes), "image_size": config.image_size,
+              "steps": 0, "generator": _summary(named["generator"]), "teacher": _summary(named["teacher"])}
+    result["compression"] = round(result["teacher"]["params"] / result["generator"]["params"], 3)
+    result["scores"] = _scores(classifier, named, data["test"], config) if classifier else dict.fromkeys(named)
+    result["wall_seconds"] = round(time.time() - start, 1)
+    training.write_json_atomically(os.path.join(workdir, "result.json"), result)
+    return result
+
+
+def run(config, workdir):
+    """Runs `config` in `workdir` (resuming what is there) and returns the result dict.
+
+    Args:
+        config: `StarGANConfig`.
+        workdir: str, a new or empty folder, or one holding this same configuration.
+    """
+    start = time.time()
+    keras.utils.set_random_seed(config.seed)
+    data = {split: celeba.provide_dataset(split, config.batch_size, config.image_size, config.attributes,
+                                          config.data_dir, seed=config.seed)
+            for split in ("train", "test")}  # bad attributes and missing data fail here, before the workdir
+    classifier = _classifier(config)
+    if config.mode == "rand_init":
+        return _random_init(config, data, classifier, workdir, start)
+    named, model = _models(config)
+    workdirs.claim(workdir, dataclasses.asdict(config))
+    _compile(config, model, named["discriminator"])
+    images, labels = _fixed_batch(data["test"])
+    model([images[:1], labels[:1]])  # builds it, so a restart can restore into it
+    what = {"teacher": f"StarGAN, {config.teacher_blocks} blocks",
+            "scratch": f"StarGAN, {config.student_blocks} blocks",
+            "lit": f"LIT, {config.teacher_blocks} -> {config.student_blocks} blocks",
+            "l2": f"L2, {config.teacher_blocks} -> {config.student_blocks} blocks"}[config.mode]
+    print(f"[lit_tf] {config.mode}: {what}, {config.epochs} x {config.steps_per_epoch} steps", flush=True)
+    samples = SampleGrid(named["generator"], images, labels, config.attributes, os.path.join(workdir, "samples"),
+                         config.sample_every)
+    training.fit_stage(model, data["train"].repeat(), epochs=config.epochs, steps_per_epoch=config.steps_per_epoch,
+                       learning_rate=None, stage=config.mode, keep_best=False, checkpoint_dir=workdir,
+                       callbacks=[samples], nan_monitors=NAN_MONITORS, verbose="lines")
+
+    os.makedirs(os.path.join(workdir, "models"), exist_ok=True)
+    for name in ("generator", "discriminator"):
+        if named[name] is not None:
+            named[name].save(os.path.join(workdir, "models", f"{name}.keras"))
+    result = {"mode": config.mode, "attributes": list(config.attributes), "image_size": config.image_size,
+              "steps": config.total_steps, "generator": _summary(named["generator"])}
+    if named["teacher"] is not None:
+        result["teacher"] = _summary(named["teacher"])
+        result["compression"] = round(result["teacher"]["params"] / result["generator"]["params"], 3)
+    scored = {"generator": named["generator"], **({"teacher": named["teacher"]} if named["teacher"] else {})}
+    result["scores"] = (_scores(classifier, scored, data["test"], config) if classifier
+                        else dict.fromkeys(scored))
+    if config.export:
+        result["export"] = _export(named["generator"], os.path.join(workdir, "export"), images, labels)
+    result["wall_seconds"] = round(time.time() - start, 1)
+    training.write_json_atomically(os.path.join(workdir, "result.json"), result)
+    return result

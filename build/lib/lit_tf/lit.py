@@ -1,0 +1,178 @@
+"""The LIT distiller: the first stage of LIT (Koratana et al. 2019).
+
+Each step, the frozen teacher gives its boundary activations f0..fK and its
+logits in one forward pass. Student section k is fed the teacher's f(k-1) and
+pulled to f(k) by the IR loss; the full student also runs on the input and
+gets the KD loss. The total is `(beta * KD + (1 - beta) * sum_k IR_k) / 2`,
+and only the student's section weights train: its stem and head are frozen
+(`trainable=False`), as in the reference code.
+
+Example:
+
+>>> import keras, numpy as np
+>>> from lit_tf import LITDistiller
+>>> def mlp(blocks):
+...     inputs = keras.Input((8,))
+...     x = keras.layers.Dense(8, name="stem")(inputs)
+...     for i in range(blocks):
+...         x = keras.layers.Dense(8, name=f"section_1_{i}")(x)
+...     x = keras.layers.Identity(name="section_1")(x)
+...     return keras.Model(inputs, keras.layers.Dense(3, name="head")(x))
+>>> distiller = LITDistiller(mlp(4), mlp(1), boundaries=["stem", "section_1"])
+>>> distiller.compile(optimizer="sgd", metrics=["accuracy"])
+>>> x, y = np.random.rand(16, 8), np.random.randint(0, 3, 16)
+>>> history = distiller.fit(x, y, epochs=1, verbose=0)
+>>> sorted(history.history)
+['accuracy', 'ir_loss', 'ir_loss_1', 'kd_loss', 'loss']
+"""
+
+import keras
+
+from lit_tf import losses
+from lit_tf import sections
+
+
+class SectionLosses(keras.layers.Layer):
+    """LIT's IR losses: the student's sections fed the frozen teacher's boundary activations.
+
+    Called on a model input, it runs the teacher once for its boundary
+    activations f0..fK and output, feeds f(k-1) (plus optional Gaussian noise
+    while training) to student section k and compares the result with f(k).
+    The teacher is frozen here. Shared by `LITDistiller` and the StarGAN
+    generator distiller.
+
+    Args:
+        teacher, student: functional `keras.Model`s.
+        boundaries: list of str, the teacher's K+1 boundary layer names.
+        student_boundaries: list of str, or `None` for the same names.
+        noise_stddev: float >= 0. seed: int or `None`, for the noise.
+
+    Call returns `(ir_losses, teacher_output)`: a list of K scalars and the
+    teacher's output, both without gradient to the teacher.
+    """
+
+    def __init__(self, teacher, student, boundaries, student_boundaries=None, noise_stddev=0.0, seed=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        if noise_stddev < 0:
+            raise ValueError(f"noise_stddev must be >= 0. Received: noise_stddev={noise_stddev}")
+        self.boundaries = list(boundaries)
+        self.student_boundaries = list(student_boundaries or boundaries)
+        sections.check_compatible(teacher, student, self.boundaries, self.student_boundaries)
+        sections.freeze(teacher)
+        self.noise_stddev = noise_stddev
+        self.teacher_boundaries = sections.boundary_model(teacher, self.boundaries)
+        self.student_sections = sections.cut(student, self.student_boundaries)
+        self._noise_seed = keras.random.SeedGenerator(seed)
+
+    def _section_input(self, activation, training):
+        if not (training and self.noise_stddev):
+            return activation
+        noise = keras.random.normal(
+            keras.ops.shape(activation), stddev=self.noise_stddev, seed=self._noise_seed
+        )
+        return activation + noise
+
+    def call(self, inputs, training=None):
+        *features, teacher_output = self.teacher_boundaries(inputs, training=False)
+        features = [keras.ops.stop_gradient(f) for f in features]
+        ir_losses = [
+            losses.ir_loss(features[k + 1], section(self._section_input(features[k], training), training=training))
+            for k, section in enumerate(self.student_sections)
+        ]
+        return ir_losses, keras.ops.stop_gradient(teacher_output)
+
+
+class LITDistiller(keras.Model):
+    """Trains a student's sections on the teacher's intermediate representations.
+
+    `call()` is the student; `compile(optimizer, metrics=...)`, `fit` and
+    `evaluate` work as for any Keras model. Logs `loss`, `kd_loss`, `ir_loss`
+    and `ir_loss_1` .. `ir_loss_K`.
+
+    Args:
+        teacher: `keras.Model`, functional, trained; frozen here.
+        student: `keras.Model`, functional; its stem and head are frozen here.
+        boundaries: list of str, the teacher's K+1 boundary layer names.
+        student_boundaries: list of str, or `None` for the same names.
+        beta: float in [0, 1], the weight of the KD loss against the IR loss.
+        temperature: float > 0, the KD temperature.
+        alpha: float in [0, 1], the weight of the hard labels within KD.
+        noise_stddev: float >= 0, Gaussian noise added to the teacher
+            activations fed to the student's sections while training.
+        weight_decay: float >= 0, coupled L2 on the trained weights.
+        seed: int or `None`, for the noise.
+    """
+
+    def __init__(
+        self,
+        teacher,
+        student,
+        boundaries,
+        student_boundaries=None,
+        beta=0.75,
+        temperature=6.0,
+        alpha=0.95,
+        noise_stddev=0.0,
+        weight_decay=0.0,
+        seed=None,
+        name="lit_distiller",
+        **kwargs,
+    ):
+        super().__init__(name=name, **kwargs)
+        if not 0.0 <= beta <= 1.0:
+            raise ValueError(f"beta must be in [0, 1]. Received: beta={beta}")
+        if temperature <= 0:
+            raise ValueError(f"temperature must be > 0. Received: temperature={temperature}")
+        if weight_decay < 0:
+            raise ValueError(f"weight_decay must be >= 0. Received: weight_decay={weight_decay}")
+        self.section_losses = SectionLosses(teacher, student, boundaries, student_boundaries, noise_stddev, seed)
+        boundaries, student_boundaries = self.section_losses.boundaries, self.section_losses.student_boundaries
+
+        self.teacher = teacher
+        self.student = student
+        self.boundaries = boundaries
+        self.student_boundaries = student_boundaries
+        self.beta = beta
+        self.temperature = temperature
+        self.alpha = alpha
+        self.noise_stddev = noise_stddev
+        self.weight_decay = weight_decay
+
+        sections.freeze_outside_sections(student, student_boundaries)
+        self._kd_loss = losses.KDLoss(temperature, alpha)
+
+        self.kd_loss_tracker = keras.metrics.Mean(name="kd_loss")
+        self.ir_loss_tracker = keras.metrics.Mean(name="ir_loss")
+        self.ir_loss_trackers = [
+            keras.metrics.Mean(name=f"ir_loss_{k + 1}")
+            for k in range(len(boundaries) - 1)
+        ]
+
+    def call(self, inputs, training=None):
+        return self.student(inputs, training=training)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        ir_losses, teacher_logits = self.section_losses(x, training=training)
+        if y_pred is None:
+            y_pred = self(x, training=training)
+        ir_loss = keras.ops.sum(keras.ops.stack(ir_losses))
+        kd_loss = 0.0
+        if self.beta > 0:
+            if y is None and self.alpha > 0:
+                raise ValueError(
+                    f"LITDistiller needs labels for the hard-label part of the KD "
+                    f"loss (alpha={self.alpha}): pass (x, y), or set alpha=0."
+                )
+            kd_loss = self._kd_loss(y, teacher_logits, y_pred)
+        total = (self.beta * kd_loss + (1.0 - self.beta) * ir_loss) / 2.0
+        if training:
+            total = total + losses.l2_penalty(self.trainable_weights, self.weight_decay)
+
+        # The Keras losses above are divided by the replica count; log them whole.
+        replicas = losses.replica_count()
+        self.kd_loss_tracker.update_state(kd_loss * replicas)
+        self.ir_loss_tracker.update_state(ir_loss * replicas)
+        for tracker, value in zip(self.ir_loss_trackers, ir_losses):
+            tracker.update_state(value * replicas)
+        return total

@@ -1,0 +1,77 @@
+"""Layers that compute what their PyTorch counterparts do, for models that load PyTorch weights.
+
+- `conv2d`: a convolution padded as PyTorch's `padding=k // 2`, on every side. Keras
+  `padding="same"` with stride 2 on an even grid pads only the bottom and right, so its
+  windows sit one pixel off PyTorch's: identical weights give another function.
+- `TorchBatchNormalization`: `BatchNorm2d`'s defaults (momentum 0.1, i.e. Keras 0.9; eps
+  1e-5) and its moving variance, which PyTorch updates with the *unbiased* batch variance
+  (times n / (n - 1)) while normalising with the biased one.
+
+Example:
+
+>>> import keras, numpy as np
+>>> from lit_tf.models import torch_layers
+>>> inputs = keras.Input((8, 8, 3))
+>>> outputs = torch_layers.conv2d(inputs, 4, 3, strides=2, name="down")
+>>> tuple(outputs.shape)
+(None, 4, 4, 4)
+>>> bn = torch_layers.TorchBatchNormalization()
+>>> x = np.random.default_rng(0).normal(size=(2, 3, 3, 1)).astype("float32")
+>>> _ = bn(x, training=True)
+>>> expected = 0.9 + 0.1 * x.var(ddof=1)  # unbiased, as PyTorch
+>>> bool(np.isclose(float(bn.moving_variance[0]), expected, rtol=1e-5))
+True
+"""
+
+import keras
+from keras import layers
+
+
+def conv2d(x, filters, kernel_size, strides=1, name=None, groups=1, use_bias=False):
+    """`Conv2D` on `x` padded `kernel_size // 2` on every side, as PyTorch's `padding=k // 2`.
+
+    Stride 1 keeps Keras' `"same"` (the same arithmetic for odd kernels); a larger stride
+    pads explicitly with a `ZeroPadding2D` named `<name>_pad`, then convolves `"valid"`.
+    """
+    padding = "same"
+    if strides != 1 and kernel_size > 1:
+        x = layers.ZeroPadding2D(kernel_size // 2, name=name and f"{name}_pad")(x)
+        padding = "valid"
+    return layers.Conv2D(
+        filters, kernel_size, strides=strides, padding=padding, groups=groups, use_bias=use_bias,
+        kernel_initializer="he_normal", name=name,
+    )(x)
+
+
+@keras.saving.register_keras_serializable(package="lit_tf")
+class TorchBatchNormalization(layers.BatchNormalization):
+    """`BatchNormalization` with PyTorch `BatchNorm2d`'s defaults and unbiased moving variance.
+
+    In training, the output is normalised with the batch's biased variance (as both
+    frameworks do) and `moving_variance` moves towards the unbiased one, `n / (n - 1)`
+    times larger, n being the values per channel in the batch (per replica under a
+    synchronized strategy). Inference is unchanged. Other options as `BatchNormalization`.
+    """
+
+    def __init__(self, momentum=0.9, epsilon=1e-5, **kwargs):
+        super().__init__(momentum=momentum, epsilon=epsilon, **kwargs)
+
+    def call(self, inputs, training=None, mask=None):
+        if not (training and self.trainable) or mask is not None or self.renorm:
+            return super().call(inputs, training=training, mask=mask)
+        inputs = keras.ops.cast(inputs, keras.backend.result_type(inputs.dtype, "float32"))
+        mean, variance = self._moments(inputs, None)
+        count = keras.ops.cast(keras.ops.size(inputs), inputs.dtype) / inputs.shape[self.axis]
+        unbiased = variance * count / keras.ops.maximum(count - 1.0, 1.0)
+        momentum = self.momentum
+        self.moving_mean.assign(
+            keras.ops.cast(self.moving_mean, inputs.dtype) * momentum + mean * (1.0 - momentum))
+        self.moving_variance.assign(
+            keras.ops.cast(self.moving_variance, inputs.dtype) * momentum + unbiased * (1.0 - momentum))
+        outputs = keras.ops.batch_normalization(
+            x=inputs, mean=mean, variance=variance, axis=self.axis,
+            offset=keras.ops.cast(self.beta, inputs.dtype) if self.center else None,
+            scale=keras.ops.cast(self.gamma, inputs.dtype) if self.scale else None,
+            epsilon=self.epsilon,
+        )
+        return keras.ops.cast(outputs, self.compute_dtype)

@@ -1,0 +1,105 @@
+"""SGD with momentum as PyTorch computes it, and the learning-rate schedules of both conventions.
+
+Keras' SGD keeps a velocity that includes the learning rate (`v = m·v − lr·g; p += v`);
+PyTorch's keeps a buffer without it (`buf = m·buf + g; p −= lr·buf`). With a constant rate
+the two are the same; after a rate drop PyTorch applies the new rate to the whole buffer at
+once, Keras only to new gradients, and they differ for a few hundred steps (the LIT
+reference trains with PyTorch's).
+
+Example (a constant gradient of 1, the rate dropping from 0.1 to 0.01 before step 3):
+
+>>> import keras
+>>> from lit_tf.optimizers import TorchSGD
+>>> w = keras.Variable([0.0])
+>>> optimizer = TorchSGD(learning_rate=0.1, momentum=0.9)
+>>> steps = []
+>>> for rate in (0.1, 0.1, 0.01):
+...     optimizer.learning_rate = rate
+...     optimizer.apply([keras.ops.ones((1,))], [w])
+...     steps.append(round(float(w[0]), 4))
+>>> steps  # buffers 1, 1.9, 2.71: w -= 0.1, 0.19, then 0.0271
+[-0.1, -0.29, -0.3171]
+"""
+
+import keras
+
+OPTIMIZERS = ("sgd", "torch_sgd")
+SCHEDULES = ("milestones", "reference")
+
+
+class TorchSGD(keras.optimizers.Optimizer):
+    """SGD with PyTorch's momentum buffer: `buf = momentum·buf + g; p −= lr·buf`.
+
+    Weight decay stays in the loss (coupled L2, `lit_tf.losses.l2_penalty`), as PyTorch's
+    `weight_decay` adds `wd·p` to the gradient before the buffer.
+
+    Args:
+        learning_rate: float or a `keras.optimizers.schedules` schedule.
+        momentum: float in [0, 1).
+        nesterov: bool, PyTorch's Nesterov form (`p −= lr·(g + momentum·buf)`).
+        **kwargs: other `keras.optimizers.Optimizer` arguments.
+    """
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, name="torch_sgd", **kwargs):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        if not 0.0 <= momentum < 1.0:
+            raise ValueError(f"momentum must be in [0, 1). Received: momentum={momentum}")
+        self.momentum = momentum
+        self.nesterov = nesterov
+
+    def build(self, variables):
+        if self.built:
+            return
+        super().build(variables)
+        self.buffers = [self.add_variable_from_reference(v, "momentum_buffer") for v in variables]
+
+    def update_step(self, gradient, variable, learning_rate):
+        learning_rate = keras.ops.cast(learning_rate, variable.dtype)
+        gradient = keras.ops.cast(gradient, variable.dtype)
+        if not self.momentum:
+            self.assign_sub(variable, learning_rate * gradient)
+            return
+        buffer = self.buffers[self._get_variable_index(variable)]
+        self.assign(buffer, self.momentum * buffer + gradient)
+        direction = gradient + self.momentum * buffer if self.nesterov else buffer
+        self.assign_sub(variable, learning_rate * direction)
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
+
+
+def sgd(learning_rate, momentum, kind="sgd"):
+    """Keras' `SGD` (`kind="sgd"`) or `TorchSGD` (`"torch_sgd"`, the reference's arithmetic)."""
+    if kind not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}. Received: optimizer={kind!r}")
+    optimizer = TorchSGD if kind == "torch_sgd" else keras.optimizers.SGD
+    return optimizer(learning_rate, momentum=momentum)
+
+
+def piecewise_schedule(learning_rate, milestones, factor=0.1, convention="milestones"):
+    """Returns `epoch -> lr` (epochs from 0) for `keras.callbacks.LearningRateScheduler`.
+
+    Args:
+        learning_rate: float, the starting rate.
+        milestones: epochs (counted from 0) where the rate is multiplied by `factor`.
+        factor: float.
+        convention: `"milestones"`, the rate drops at epoch `m` (m epochs at the previous
+            rate); `"reference"`, one epoch earlier, as the LIT reference code, which calls
+            PyTorch's `scheduler.step()` at the start of every epoch (99 epochs at 0.1
+            with milestone 100).
+
+    Example:
+
+    >>> schedule = piecewise_schedule(0.1, [2], convention="reference")
+    >>> [round(schedule(epoch), 3) for epoch in range(4)]
+    [0.1, 0.01, 0.01, 0.01]
+    """
+    if convention not in SCHEDULES:
+        raise ValueError(f"schedule must be one of {SCHEDULES}. Received: schedule={convention!r}")
+    milestones = sorted(milestones)
+    shift = 1 if convention == "reference" else 0
+
+    def schedule(epoch, _=None):
+        return learning_rate * factor ** sum(epoch + shift >= m for m in milestones)
+
+    return schedule

@@ -1,0 +1,85 @@
+"""What a run reports about a model: accuracy, size and cost; and the student's exports.
+
+Example:
+
+>>> from lit_tf import models, reporting
+>>> from lit_tf.data import digits
+>>> model = models.get("resnet8")
+>>> summary = reporting.model_summary(model, digits.provide_dataset("test", 128), "resnet8")
+>>> summary["params"], summary["flops"] > 10**7, 0 <= summary["accuracy"] <= 1
+(75770, True, True)
+"""
+
+import os
+
+import numpy as np
+
+from lit_tf import export
+from lit_tf.flops import count_flops
+from lit_tf.training import accuracy
+
+CHECK_SAMPLES = 256  # inputs for the parity checks and the int8 calibration
+
+
+def _first_inputs(dataset, count):
+    return np.concatenate([x.numpy() for x, _ in dataset.unbatch().batch(count).take(1)])
+
+
+def model_summary(model, test_data, arch):
+    """`{"arch", "accuracy", "params", "flops"}`: top-1 on `test_data`, FLOPs for one input."""
+    return {
+        "arch": arch,
+        "accuracy": round(accuracy(model, test_data), 4),
+        "params": int(model.count_params()),
+        "flops": count_flops(model),
+    }
+
+
+def export_student(student, folder, data, quantize="none", normalization=None):
+    """Writes `student_savedmodel/`, `student.tflite` (+ `student_<quantize>.tflite`) into `folder`.
+
+    With `normalization=(mean, std)` (what `data` was normalised with) the exports take
+    RGB pixels in [0, 255] and normalise inside the graph, so a deployment needs no
+    preprocessing code; the checks then feed them the sample batches as pixels.
+
+    Each export is reloaded and checked against Keras (see `lit_tf.export`). A float
+    export outside tolerance raises. A quantized one that misses its check (int8 on a
+    model with many near-tied logits can agree on fewer than 99 % of top-1 classes) is
+    not written, and its entry is `{"error": message}`: the float exports and the run's
+    result stand, and the caller reports it.
+
+    Args:
+        student: `keras.Model`.
+        folder: str.
+        data: dict with "train" and "validation" `tf.data.Dataset`s of `(x, y)` batches.
+        quantize: "none", "float16" or "int8".
+        normalization: `(mean, std)` per channel in pixels, or `None` to export `student` as is.
+
+    Returns:
+        dict of file name -> `{"max_abs_diff", "top1_agreement"}` (or `{"error"}`).
+    """
+    os.makedirs(folder, exist_ok=True)
+    samples = _first_inputs(data["validation"], CHECK_SAMPLES)
+    representative = _first_inputs(data["train"], CHECK_SAMPLES)
+    if normalization is not None:
+        mean, std = (np.asarray(v, "float32") for v in normalization)
+        samples, representative = samples * std + mean, representative * std + mean
+        student = export.with_normalization(student, mean, std)
+    reports = {
+        "student_savedmodel": export.to_saved_model(student, os.path.join(folder, "student_savedmodel"), samples),
+        "student.tflite": export.to_tflite(student, os.path.join(folder, "student.tflite"), sample_data=samples),
+    }
+    summaries = {
+        name: {"max_abs_diff": float(report.max_abs_diff), "top1_agreement": float(report.top1_agreement)}
+        for name, report in reports.items()
+    }
+    if quantize != "none":
+        name = f"student_{quantize}.tflite"
+        try:
+            report = export.to_tflite(student, os.path.join(folder, name), quantize=quantize,
+                                      representative_data=representative, sample_data=samples)
+            summaries[name] = {"max_abs_diff": float(report.max_abs_diff),
+                               "top1_agreement": float(report.top1_agreement)}
+        except ValueError as error:
+            summaries[name] = {"error": str(error)}
+    return summaries

@@ -1,0 +1,59 @@
+"""A run's working directory: one configuration per folder, results written whole.
+
+`claim(workdir, config)` writes `config.json` into a new or empty folder, or
+checks that the folder already holds this same configuration (a restart, which
+resumes). A folder holding another configuration is refused, so two runs are
+never silently mixed.
+
+Example:
+
+>>> import tempfile
+>>> from lit_tf import workdir
+>>> folder = tempfile.mkdtemp()
+>>> workdir.claim(folder, {"lr": 0.1})
+>>> workdir.claim(folder, {"lr": 0.1})  # the same run again: resumes
+>>> workdir.claim(folder, {"lr": 0.2})
+Traceback (most recent call last):
+...
+ValueError: Workdir ... holds a run with another configuration (lr: 0.1 there, 0.2 now). Use a new --workdir, ...
+"""
+
+import json
+import os
+
+from lit_tf.training import write_json_atomically
+
+CONFIG_FILE = "config.json"
+SHOWN = 3  # differences named in the refusal
+
+
+def claim(workdir, config):
+    """Makes `workdir` this run's folder, or raises `ValueError` if another run owns it.
+
+    Args:
+        workdir: str.
+        config: JSON-serialisable dict of everything that defines the run.
+    """
+    config = json.loads(json.dumps(config))  # tuples -> lists, as they come back from disk
+    path = os.path.join(workdir, CONFIG_FILE)
+    if os.path.exists(path):
+        with open(path) as f:
+            previous = json.load(f)
+        changed = sorted((k for k in set(previous) | set(config) if previous.get(k) != config.get(k)),
+                         key=lambda k: (k not in previous or k not in config, k))  # changed values first
+        if changed:
+            details = ", ".join(f"{k}: {previous.get(k)!r} there, {config.get(k)!r} now" for k in changed[:SHOWN])
+            if len(changed) > SHOWN:
+                details += f", and {len(changed) - SHOWN} more"
+            raise ValueError(
+                f"Workdir {workdir} holds a run with another configuration ({details}). "
+                "Use a new --workdir, or delete this one to start over."
+            )
+        return
+    if os.path.isdir(workdir) and os.listdir(workdir):
+        raise ValueError(
+            f"Workdir {workdir} is not empty and holds no {CONFIG_FILE}, so it is not a run of "
+            f"this trainer: {sorted(os.listdir(workdir))[:5]}. Use a new or empty --workdir."
+        )
+    os.makedirs(workdir, exist_ok=True)
+    write_json_atomically(path, config)
