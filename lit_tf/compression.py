@@ -60,6 +60,44 @@ def finetune_with_kd(teacher, student, train_data, val_data=None, *, epochs, lea
     )
 
 
+def _shapes(data):
+    """`(image shape, label shape)` of one element of `(x, y)` arrays or a dataset of batches."""
+    if isinstance(data, tuple) and len(data) == 2:
+        return tuple(keras.ops.shape(data[0])), tuple(keras.ops.shape(data[1]))
+    spec = getattr(data, "element_spec", None)
+    if not (isinstance(spec, tuple) and len(spec) == 2):
+        raise ValueError(f"Training data must be a tf.data.Dataset of (image, label) batches or a tuple (x, y) of "
+                         f"arrays. Received: {type(data).__name__} with element_spec={spec}")
+    return tuple(spec[0].shape), tuple(spec[1].shape)
+
+
+def check_data(model, data, name="train_data"):
+    """Raises one `ValueError` saying what to do when `data` does not fit `model`.
+
+    Checks batches of the model's image shape and integer class ids of shape `(batch,)`.
+    """
+    (images, labels), expected = _shapes(data), tuple(model.inputs[0].shape[1:])
+    if len(images) == len(expected):
+        raise ValueError(f"{name} yields single images of shape {images}, not batches: batch it, e.g. "
+                         f"dataset.batch(32). Received: element shape {images}")
+    if tuple(images[1:]) != expected:
+        raise ValueError(f"{name} gives images of shape {tuple(images[1:])} but {model.name} takes {expected}: "
+                         f"resize or crop them to {expected}. Received: batch shape {images}")
+    if len(labels) != 1:
+        raise ValueError(f"{name} gives labels of shape {labels}; LIT's KD loss takes integer class ids of shape "
+                         f"(batch,): for one-hot labels use argmax (e.g. dataset.map(lambda x, y: (x, "
+                         f"tf.argmax(y, -1)))). Received: label shape {labels}")
+
+
+def _check_arguments(boundaries, epochs):
+    if isinstance(boundaries, str) or not all(isinstance(b, str) for b in boundaries):
+        raise ValueError(f"boundaries must be a list of K+1 layer names, e.g. ['stem', 'section_1', 'section_2']. "
+                         f"Received: boundaries={boundaries!r}")
+    for name, value in epochs.items():
+        if not isinstance(value, int) or value < 0:
+            raise ValueError(f"{name} must be an int >= 0. Received: {name}={value!r}")
+
+
 def compress(
     teacher,
     student,
@@ -125,7 +163,14 @@ def compress(
     Returns:
         `CompressResult(student, lit_history, finetune_history)`.
     """
+    _check_arguments(boundaries, {"lit_epochs": lit_epochs, "finetune_epochs": finetune_epochs})
+    if student_boundaries is not None:
+        _check_arguments(student_boundaries, {})
     student_boundaries = list(student_boundaries or boundaries)
+    sections.check_compatible(teacher, student, list(boundaries), student_boundaries)
+    check_data(teacher, train_data)
+    if val_data is not None:
+        check_data(teacher, val_data, "val_data")
     if init_from_teacher:
         try:
             sections.copy_stem_and_head(teacher, student, boundaries, student_boundaries)

@@ -27,6 +27,7 @@ Example:
 import dataclasses
 import os
 import time
+import warnings
 
 import keras
 
@@ -156,8 +157,16 @@ def _load_teacher(config, replicas):
     teacher = _build(config, config.teacher_arch, replicas)
     if config.teacher_weights.endswith((".npz", *models.TORCH_SUFFIXES)):
         models.load_torch_weights(teacher, config.teacher_weights)
-    else:
-        teacher.load_weights(config.teacher_weights)
+        return teacher
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Keras warns once per layer before it raises
+            teacher.load_weights(config.teacher_weights)
+    except ValueError as error:
+        raise ValueError(
+            f"teacher_weights={config.teacher_weights!r} does not fit teacher_arch={config.teacher_arch!r} "
+            f"({str(error).splitlines()[0]}): pass the --teacher_arch those weights were saved from, or a .keras "
+            "model.") from None
     return teacher
 
 

@@ -149,6 +149,11 @@ class LITDistiller(keras.Model):
             for k in range(len(boundaries) - 1)
         ]
 
+    def build(self, input_shape=None):
+        # Teacher and student are functional models, built when made: nothing to create here
+        # (without this method Keras warns that build() "was called" on unbuilt state).
+        self.built = True
+
     def call(self, inputs, training=None):
         return self.student(inputs, training=training)
 

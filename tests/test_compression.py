@@ -88,3 +88,33 @@ def test_the_reference_fine_tune_keeps_stem_and_head_weights_and_updates_the_ste
     assert result.finetune_history.history["learning_rate"] == pytest.approx([0.01, 0.001])  # one epoch early
     assert all(layer.trainable for layer in student.layers)
     assert len(student.trainable_weights) == len(test_case.tiny_classifier(1).trainable_weights)  # as before
+
+
+@pytest.mark.parametrize("bad, match", [
+    (dict(boundaries="stem"), r"boundaries must be a list of K\+1 layer names.*Received: boundaries='stem'"),
+    (dict(lit_epochs=-1), r"lit_epochs must be an int >= 0\. Received: lit_epochs=-1"),
+    (dict(finetune_epochs=2.5), r"finetune_epochs must be an int >= 0\. Received: finetune_epochs=2.5"),
+    (dict(images=(8, 12, 12, 3)), r"gives images of shape \(12, 12, 3\) but .* takes \(16, 16, 3\): resize"),
+    (dict(one_hot=True), r"labels of shape \(None, 4\); .*integer class ids .* argmax"),
+    (dict(unbatched=True), r"yields single images of shape \(16, 16, 3\), not batches: batch it"),
+    (dict(boundaries=["stem", "section_1", "sectoin_2"]), r"sectoin_2"),
+])
+def test_bad_input_is_one_value_error_before_training(bad, match):
+    import tensorflow as tf
+
+    teacher, student = test_case.tiny_classifier(2), test_case.tiny_classifier(1)
+    x, y = test_case.tiny_data(8)
+    if "images" in bad:
+        x = np.zeros(bad["images"], "float32")
+    if bad.get("one_hot"):
+        y = np.eye(4)[y]
+    data = tf.data.Dataset.from_tensor_slices((x, y))
+    if not bad.get("unbatched"):
+        data = data.batch(8)
+    before = [w.copy() for w in student.get_weights()]
+    with pytest.raises(ValueError, match=match) as error:
+        lit_tf.compress(teacher, student, bad.get("boundaries", B), data, verbose=0,
+                        lit_epochs=bad.get("lit_epochs", 1), finetune_epochs=bad.get("finetune_epochs", 1))
+    assert "init_from_teacher" not in str(error.value)  # the hint belongs to the stem/head copy alone
+    for old, new in zip(before, student.get_weights()):
+        np.testing.assert_array_equal(old, new)

@@ -164,3 +164,15 @@ def test_a_pytorch_teacher_is_adapted_on_an_image_folder_and_the_student_exports
     expected = student((pixels - np.array(mean, "float32")) / np.array(std, "float32"), training=False)
     np.testing.assert_allclose(export.run_tflite(os.path.join(workdir, "export", "student.tflite"), pixels),
                                expected, atol=1e-4)
+
+
+def test_teacher_weights_of_another_architecture_are_one_line_and_nothing_is_written(tmp_path):
+    path = str(tmp_path / "resnet14.weights.h5")
+    models.get("resnet14").save_weights(path)
+    config = experiment.ExperimentConfig(**dict(TINY, mode="kd", teacher_arch="resnet20", teacher_weights=path))
+    with pytest.raises(ValueError) as error:
+        experiment.run(config, str(tmp_path / "run"))
+    message = str(error.value)
+    assert message.startswith(f"teacher_weights={path!r} does not fit teacher_arch='resnet20' (A total of")
+    assert "\n" not in message and "--teacher_arch those weights were saved from" in message
+    assert not (tmp_path / "run").exists()

@@ -1,6 +1,6 @@
-"""Compress a CIFAR teacher with LIT, end to end: data -> teacher -> student -> export.
+r"""Compress a CIFAR teacher with LIT, end to end: data -> teacher -> student -> export.
 
-    python -m trainers.cifar --flagfile=trainers/configs/quickstart.flags
+    python -m trainers.cifar --flagfile=trainers/configs/quickstart.flags --workdir=/tmp/lit_quickstart
     python -m trainers.cifar --flagfile=trainers/configs/resnet110_to_resnet20.flags \
         --workdir=/tmp/lit_r110_r20 --cifar_dir=/data/cifar-10-batches-py
 
@@ -94,9 +94,22 @@ def config_from_flags(flag_values=FLAGS):
     return experiment.ExperimentConfig(**values)
 
 
+USAGE = """Usage: python -m trainers.cifar --workdir=DIR [--flagfile=FILE] [--FLAG=VALUE ...]
+
+  --workdir: required; the run's folder (a new one, or this same run's to resume it).
+  --flagfile: read flags from FILE, one a line (trainers/configs/*.flags); flags after it override it.
+  --verbosity: 1 shows TensorFlow's own start-up and log lines.
+"""
+
+
 def main(argv):
     if len(argv) > 1:
-        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+        print(f"error: unexpected arguments {argv[1:]}; flags are written --name=value.", file=sys.stderr)
+        return 1
+    if not FLAGS.workdir:
+        print("error: --workdir is required: the folder for this run's checkpoints, logs and results.",
+              file=sys.stderr)
+        return 1
     logging.set_verbosity(logging.WARNING)  # the SavedModel writer logs every file at INFO
     try:
         config = config_from_flags()
@@ -115,6 +128,17 @@ def main(argv):
     return 0
 
 
+def parse(argv):
+    """absl's parser, with a `--help` that exits 0 and bad flags as one `error:` line."""
+    if {"-h", "--help", "--helpshort", "--helpfull"} & set(argv[1:]):
+        print(__doc__ + "\n" + USAGE + "\nFlags:\n" + (FLAGS.module_help(__name__) or FLAGS.main_module_help()))
+        sys.exit(0)
+    try:
+        return FLAGS(argv)
+    except flags.Error as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(1)
+
+
 if __name__ == "__main__":
-    flags.mark_flag_as_required("workdir")  # here, so bench.reproduce can reuse these flags without it
-    app.run(main)
+    app.run(main, flags_parser=parse)

@@ -101,3 +101,23 @@ def test_killed_with_sigkill_mid_epoch_it_resumes_and_finishes(tmp_path):
     result = json.loads((tmp_path / "result.json").read_text())
     assert set(result) == {"mode", "dataset", "students", "student", "epochs", "wall_seconds"}
     assert result["epochs"] == {"teacher": 0, "stage1": 3, "stage2": 1}  # scratch trains no teacher
+
+
+def test_help_exits_0_and_shows_the_flagfile_the_required_workdir_and_a_correct_example(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cifar.parse(["cifar", "--help"])
+    out = capsys.readouterr().out
+    assert exit_info.value.code == 0
+    assert "--flagfile: read flags from FILE" in out and "--workdir: required" in out and "--teacher_weights" in out
+    assert "resnet110_to_resnet20.flags \\\n        --workdir=" in out  # the continuation survives
+    assert "quickstart.flags --workdir=" in out
+
+
+def test_without_a_workdir_the_trainer_says_so_in_one_line(capsys):
+    try:
+        flags.FLAGS(["cifar", "--mode=scratch"])
+        assert cifar.main(["cifar"]) == 1
+    finally:
+        flags.FLAGS.unparse_flags()
+    assert capsys.readouterr().err == "error: --workdir is required: the folder for this run's checkpoints, logs " \
+                                      "and results.\n"
