@@ -121,6 +121,7 @@ def compress(
     optimizer="sgd",
     schedule="milestones",
     finetune_stem_and_head=True,
+    section_bn_updates="full_pass",
     init_from_teacher=True,
     callbacks=None,
     checkpoint_dir=None,
@@ -151,6 +152,9 @@ def compress(
             describes stage 2; False keeps the stem and head weights frozen in the
             fine-tune too (their BatchNorm still in training mode), as the reference
             code does because its `requires_grad=False` is never reset.
+        section_bn_updates: "full_pass" or "both_passes" (the reference's): whether the
+            teacher-fed section calls of the LIT stage update BatchNorm moving statistics
+            too; the gradients are the same (see `lit_tf.lit.SectionLosses`).
         init_from_teacher: bool, copy the teacher's stem and head into the
             student first (the reference does).
         callbacks: list of extra `keras.callbacks.Callback`, given to both stages.
@@ -193,6 +197,7 @@ def compress(
         alpha=alpha,
         noise_stddev=noise_stddev,
         weight_decay=weight_decay,
+        section_bn_updates=section_bn_updates,
     )
     lit.compile(optimizer=optimizers.sgd(lit_learning_rate, momentum, optimizer), metrics=[accuracy_metric()])
     # The student's best epoch is chosen after fine-tuning, not here.

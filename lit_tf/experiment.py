@@ -42,10 +42,13 @@ from lit_tf.compression import compress
 from lit_tf.data import cifar
 from lit_tf.data import pipeline
 from lit_tf.data import registry
+from lit_tf.lit import SECTION_BN_UPDATES
 from lit_tf.reporting import export_student
 from lit_tf.reporting import model_summary
 
 MODES = ("teacher", "lit", "kd", "fitnets", "scratch", "all")
+# Settings added after runs were started, with the value those runs used (see workdir.claim).
+ASSUMED_IN_OLDER_RUNS = {"section_bn_updates": "both_passes"}
 STUDENT_METHODS = ("lit", "kd", "fitnets", "scratch")
 
 
@@ -100,6 +103,7 @@ class ExperimentConfig:
     optimizer: str = "sgd"  # or "torch_sgd": PyTorch's momentum buffer
     schedule: str = "milestones"  # or "reference": rates drop one epoch before each milestone
     finetune_stem_and_head: bool = True  # False: the reference's fine-tune, stem and head frozen
+    section_bn_updates: str = "full_pass"  # "both_passes": teacher-fed sections update BN statistics too
     batch_size: int = 32
     seed: int = 0
     # Distribution and export.
@@ -117,6 +121,7 @@ class ExperimentConfig:
         check_choice("crop_padding", self.crop_padding, pipeline.CROP_PADDINGS)
         check_choice("optimizer", self.optimizer, optimizers.OPTIMIZERS)
         check_choice("schedule", self.schedule, optimizers.SCHEDULES)
+        check_choice("section_bn_updates", self.section_bn_updates, SECTION_BN_UPDATES)
         for name in ("batch_size", "teacher_epochs", "lit_epochs", "finetune_epochs"):
             if getattr(self, name) <= 0 and not (name == "teacher_epochs" and self.teacher_weights):
                 raise ValueError(f"{name} must be > 0. Received: {name}={getattr(self, name)}")
@@ -185,6 +190,7 @@ def _train_student(method, config, teacher, student, data, fit_kwargs):
                  finetune_learning_rate=config.finetune_learning_rate,
                  finetune_milestones=config.finetune_milestones, beta=config.beta,
                  noise_stddev=config.noise_stddev, finetune_stem_and_head=config.finetune_stem_and_head,
+                 section_bn_updates=config.section_bn_updates,
                  **kd, **fit_kwargs)
     elif method == "kd":
         baselines.distill_kd(teacher, student, data["train"], data["validation"], stage1=config.stage(1),
@@ -271,7 +277,7 @@ def run(config, workdir):
         config: `ExperimentConfig`.
         workdir: str, a new or empty folder, or one holding this same configuration.
     """
-    finished = workdirs.finished_result(workdir, dataclasses.asdict(config))
+    finished = workdirs.finished_result(workdir, dataclasses.asdict(config), ASSUMED_IN_OLDER_RUNS)
     if finished is not None:
         return finished
     start = time.time()
@@ -280,7 +286,7 @@ def run(config, workdir):
     _check_models(config)
     chief = distribute.is_chief()
     if chief:
-        workdirs.claim(workdir, dataclasses.asdict(config))
+        workdirs.claim(workdir, dataclasses.asdict(config), ASSUMED_IN_OLDER_RUNS)
     keras.utils.set_random_seed(config.seed)
     # Non-chief workers keep their own backups (they must restore too) but write no results.
     checkpoint_dir = workdir if chief else os.path.join(workdir, "workers", distribute.task_name())

@@ -31,6 +31,8 @@ import keras
 from lit_tf import losses
 from lit_tf import sections
 
+SECTION_BN_UPDATES = ("full_pass", "both_passes")
+
 
 class SectionLosses(keras.layers.Layer):
     """LIT's IR losses: the student's sections fed the frozen teacher's boundary activations.
@@ -46,16 +48,26 @@ class SectionLosses(keras.layers.Layer):
         boundaries: list of str, the teacher's K+1 boundary layer names.
         student_boundaries: list of str, or `None` for the same names.
         noise_stddev: float >= 0. seed: int or `None`, for the noise.
+        section_bn_updates: "full_pass" (default): the teacher-fed section calls
+            normalise with their batch statistics, as in training, but leave the
+            BatchNorm moving statistics to the student's own full pass, so the
+            evaluated student uses statistics of what it computes on images;
+            "both_passes": they update them too, as the LIT reference code does.
+            The gradients are the same either way.
 
     Call returns `(ir_losses, teacher_output)`: a list of K scalars and the
     teacher's output, both without gradient to the teacher.
     """
 
     def __init__(self, teacher, student, boundaries, student_boundaries=None, noise_stddev=0.0, seed=None,
-                 **kwargs):
+                 section_bn_updates="full_pass", **kwargs):
         super().__init__(**kwargs)
         if noise_stddev < 0:
             raise ValueError(f"noise_stddev must be >= 0. Received: noise_stddev={noise_stddev}")
+        if section_bn_updates not in SECTION_BN_UPDATES:
+            raise ValueError(f"section_bn_updates must be one of {SECTION_BN_UPDATES}. "
+                             f"Received: section_bn_updates={section_bn_updates!r}")
+        self.section_bn_updates = section_bn_updates
         self.boundaries = list(boundaries)
         self.student_boundaries = list(student_boundaries or boundaries)
         sections.check_compatible(teacher, student, self.boundaries, self.student_boundaries)
@@ -73,11 +85,21 @@ class SectionLosses(keras.layers.Layer):
         )
         return activation + noise
 
+    def _run_section(self, section, inputs, training):
+        if not training or self.section_bn_updates == "both_passes":
+            return section(inputs, training=training)
+        # The same computation, with the new moving statistics it returns dropped.
+        outputs, _ = section.stateless_call([v.value for v in section.trainable_variables],
+                                            [v.value for v in section.non_trainable_variables],
+                                            inputs, training=True)
+        return outputs
+
     def call(self, inputs, training=None):
         *features, teacher_output = self.teacher_boundaries(inputs, training=False)
         features = [keras.ops.stop_gradient(f) for f in features]
         ir_losses = [
-            losses.ir_loss(features[k + 1], section(self._section_input(features[k], training), training=training))
+            losses.ir_loss(features[k + 1], self._run_section(section, self._section_input(features[k], training),
+                                                              training))
             for k, section in enumerate(self.student_sections)
         ]
         return ir_losses, keras.ops.stop_gradient(teacher_output)
@@ -100,6 +122,8 @@ class LITDistiller(keras.Model):
         alpha: float in [0, 1], the weight of the hard labels within KD.
         noise_stddev: float >= 0, Gaussian noise added to the teacher
             activations fed to the student's sections while training.
+        section_bn_updates: "full_pass" or "both_passes" (the reference's); which
+            passes update the sections' BatchNorm moving statistics (see `SectionLosses`).
         weight_decay: float >= 0, coupled L2 on the trained weights.
         seed: int or `None`, for the noise.
     """
@@ -116,6 +140,7 @@ class LITDistiller(keras.Model):
         noise_stddev=0.0,
         weight_decay=0.0,
         seed=None,
+        section_bn_updates="full_pass",
         name="lit_distiller",
         **kwargs,
     ):
@@ -126,7 +151,8 @@ class LITDistiller(keras.Model):
             raise ValueError(f"temperature must be > 0. Received: temperature={temperature}")
         if weight_decay < 0:
             raise ValueError(f"weight_decay must be >= 0. Received: weight_decay={weight_decay}")
-        self.section_losses = SectionLosses(teacher, student, boundaries, student_boundaries, noise_stddev, seed)
+        self.section_losses = SectionLosses(teacher, student, boundaries, student_boundaries, noise_stddev, seed,
+                                            section_bn_updates)
         boundaries, student_boundaries = self.section_losses.boundaries, self.section_losses.student_boundaries
 
         self.teacher = teacher
@@ -138,6 +164,7 @@ class LITDistiller(keras.Model):
         self.alpha = alpha
         self.noise_stddev = noise_stddev
         self.weight_decay = weight_decay
+        self.section_bn_updates = section_bn_updates
 
         sections.freeze_outside_sections(student, student_boundaries)
         self._kd_loss = losses.KDLoss(temperature, alpha)

@@ -30,7 +30,7 @@ SHOWN = 3  # differences named in the refusal
 RESULT_FILE = "result.json"
 
 
-def finished_result(workdir, config):
+def finished_result(workdir, config, assumed=None):
     """The result of this same run when `workdir` holds it finished, else `None`.
 
     Raises like `claim` when the workdir holds another configuration.
@@ -38,7 +38,7 @@ def finished_result(workdir, config):
     path = os.path.join(workdir, RESULT_FILE)
     if not os.path.exists(path):
         return None
-    claim(workdir, config)
+    claim(workdir, config, assumed)
     with open(path) as f:
         result = json.load(f)
     print(f"[lit_tf] {workdir} holds this run, finished: {RESULT_FILE} is left as it is "
@@ -46,18 +46,21 @@ def finished_result(workdir, config):
     return result
 
 
-def claim(workdir, config):
+def claim(workdir, config, assumed=None):
     """Makes `workdir` this run's folder, or raises `ValueError` if another run owns it.
 
     Args:
         workdir: str.
         config: JSON-serialisable dict of everything that defines the run.
+        assumed: dict of settings added to the configuration after some runs were
+            started, each with the value those runs used: a `config.json` without
+            the key is read as having that value.
     """
     config = json.loads(json.dumps(config))  # tuples -> lists, as they come back from disk
     path = os.path.join(workdir, CONFIG_FILE)
     if os.path.exists(path):
         with open(path) as f:
-            previous = json.load(f)
+            previous = {**json.loads(json.dumps(assumed or {})), **json.load(f)}
         changed = sorted((k for k in set(previous) | set(config) if previous.get(k) != config.get(k)),
                          key=lambda k: (k not in previous or k not in config, k))  # changed values first
         if changed:

@@ -42,3 +42,20 @@ def test_every_local_dep_names_a_target():
     targets = build_targets()
     dangling = {(name, dep) for name, t in targets.items() for dep in t["deps"] if dep.lstrip(":") not in targets}
     assert not dangling, f"deps name missing targets: {sorted(dangling)}"
+
+
+def _names(requirements):
+    import re
+
+    return {re.split(r"[<>=\[ ;#]", line.strip(), maxsplit=1)[0].lower().replace("_", "-")
+            for line in requirements if line.strip() and not line.strip().startswith("#")}
+
+
+def test_requirements_txt_lists_what_pyproject_installs():
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    wanted = _names(project["dependencies"] + extras["gan"] + extras["bench"]
+                    + [r for r in extras["test"] if not r.startswith("lit_tf")])
+    assert _names((ROOT / "requirements.txt").read_text().splitlines()) == wanted

@@ -55,10 +55,10 @@ def _models(ref):
     return teacher, student
 
 
-def _lit(ref, teacher, student):
+def _lit(ref, teacher, student, section_bn_updates="both_passes"):
     distiller = LITDistiller(
         teacher, student, teacher.boundaries, beta=float(ref["beta"]), temperature=float(ref["temperature"]),
-        alpha=float(ref["alpha"]), weight_decay=float(ref["weight_decay"]))
+        alpha=float(ref["alpha"]), weight_decay=float(ref["weight_decay"]), section_bn_updates=section_bn_updates)
     distiller.compile(optimizer=TorchSGD(float(ref["lr_lit"]), momentum=float(ref["momentum"])))
     return distiller
 
@@ -150,3 +150,19 @@ def test_two_lit_steps_and_a_fine_tune_step_give_the_reference_student(ref):
     loss = finetune.train_on_batch(x, y, return_dict=True)["loss"]
     assert _error(loss - penalty + offset, ref["kd_loss_ce_finetune_step_1"]) < tolerance
     _assert_student_matches(student, _state(ref, "student_after_finetune_step_1/"), tolerance, "fine-tune step 1")
+
+
+def test_without_the_teacher_fed_statistics_updates_the_parameters_are_still_the_references(ref):
+    """section_bn_updates="full_pass" changes only the moving statistics, never a gradient."""
+    teacher, student = _models(ref)
+    distiller = _lit(ref, teacher, student, section_bn_updates="full_pass")
+    x, y = _batch(ref)
+    tolerance = float(ref["rtol_float32"])
+    for step in (1, 2):
+        distiller.train_on_batch(x, y)
+        expected, ours = _state(ref, f"student_after_lit_step_{step}/"), torch_state_dict(student)
+        for name, value in ours.items():
+            if "running" not in name:
+                assert _error(value, expected[name]) < tolerance, f"{name} after LIT step {step}"
+    # The sections' moving statistics saw one update a step (the reference's saw two).
+    assert _error(ours["layer1.0.bn1.running_mean"], expected["layer1.0.bn1.running_mean"]) > 1e-2

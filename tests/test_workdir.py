@@ -35,3 +35,10 @@ def test_a_very_different_config_names_three_differences_and_counts_the_rest(tmp
     workdir.claim(str(tmp_path), {k: 0 for k in "abcde"})
     with pytest.raises(ValueError, match="\\(a: 0 there, 1 now, b: 0 there, 1 now, c: 0 there, 1 now, and 2 more\\)"):
         workdir.claim(str(tmp_path), {k: 1 for k in "abcde"})
+
+
+def test_a_setting_added_since_a_run_began_compares_as_the_value_that_run_used(tmp_path):
+    workdir.claim(str(tmp_path), {"lr": 0.1})
+    workdir.claim(str(tmp_path), {"lr": 0.1, "bn": "both"}, assumed={"bn": "both"})
+    with pytest.raises(ValueError, match="bn: 'both' there, 'one' now"):
+        workdir.claim(str(tmp_path), {"lr": 0.1, "bn": "one"}, assumed={"bn": "both"})

@@ -68,6 +68,9 @@ flags.DEFINE_float("weight_decay", 1e-4, "Coupled L2 weight decay.")
 flags.DEFINE_enum("optimizer", "sgd", ["sgd", "torch_sgd"], "SGD momentum as Keras, or as PyTorch (the reference).")
 flags.DEFINE_enum("schedule", "milestones", ["milestones", "reference"],
                   "Rates drop at each milestone epoch, or one epoch earlier (the reference's scheduler.step()).")
+flags.DEFINE_enum("section_bn_updates", "full_pass", ["full_pass", "both_passes"],
+                  "LIT: which passes update the sections' BatchNorm moving statistics: the student's full pass "
+                  "only, or also the teacher-fed section passes (the reference). Gradients are the same.")
 flags.DEFINE_bool("finetune_stem_and_head", True, "Fine-tune the whole student; false keeps the stem and head "
                   "frozen in the fine-tune too, as the reference.")
 flags.DEFINE_integer("batch_size", 32, "Global batch size.")

@@ -54,8 +54,8 @@ def test_reference_flagfiles_give_the_reference_arithmetic_and_per_epoch_rates(f
         config = cifar.config_from_flags()
     finally:
         flags.FLAGS.unparse_flags()
-    assert (config.optimizer, config.normalization, config.crop_padding, config.finetune_stem_and_head) == (
-        "torch_sgd", "imagenet", "zeros", False)
+    assert (config.optimizer, config.normalization, config.crop_padding, config.finetune_stem_and_head,
+            config.section_bn_updates) == ("torch_sgd", "imagenet", "zeros", False, "both_passes")
     # lit-code's scheduler.step() before each epoch: 99 epochs at 0.1, then 76; 54 at 0.01, then 71.
     for stage, counts in ((1, [(0.1, 99), (0.01, 76)]), (2, [(0.01, 54), (0.001, 71)])):
         settings = config.stage(stage)
