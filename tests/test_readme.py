@@ -1,0 +1,53 @@
+"""Every Python block of README.md runs, at tiny sizes, as a user would run it.
+
+Each block is executed in a fresh folder holding what it names (a teacher's weights, a
+CIFAR-10 python archive of learnable synthetic images), with `SMALLER` applied: smaller
+architectures and epoch counts, nothing else. A block that cannot run here says so in
+an HTML comment `<!-- not run: reason -->` on the line before it.
+"""
+
+import os
+import pickle
+import re
+
+import numpy as np
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SMALLER = {'"resnet110"': '"resnet14"', '"resnet20"': '"resnet8"', "lit_epochs=175": "lit_epochs=1",
+           "finetune_epochs=125": "finetune_epochs=1"}
+
+
+def python_blocks():
+    text = open(os.path.join(ROOT, "README.md")).read()
+    blocks = []
+    for match in re.finditer(r"(?:<!-- not run: (?P<reason>.*?) -->\n)?```python\n(?P<code>.*?)```", text, re.S):
+        blocks.append(pytest.param(match.group("code"), marks=[pytest.mark.skip(match.group("reason"))]
+                                   if match.group("reason") else [], id=f"line{text[:match.start()].count(chr(10))}"))
+    return blocks
+
+
+def _archive(folder, n=96, seed=0):
+    """A cifar-10-batches-py of `n` images whose class sets the red channel's level."""
+    rng = np.random.default_rng(seed)
+    os.makedirs(folder)
+    for name in ("data_batch_1", "test_batch"):
+        labels = rng.integers(0, 10, n)
+        images = rng.integers(0, 40, (n, 3, 32, 32)).astype("uint8")
+        images[:, 0] += (labels * 20).astype("uint8")[:, None, None]
+        with open(os.path.join(folder, name), "wb") as f:
+            pickle.dump({b"data": images.reshape(n, -1), b"labels": labels.tolist()}, f)
+
+
+@pytest.mark.parametrize("code", python_blocks())
+def test_readme_block_runs(code, tmp_path, monkeypatch):
+    import lit_tf
+
+    monkeypatch.chdir(tmp_path)
+    _archive("cifar-10-batches-py")
+    lit_tf.models.get("resnet14").save_weights("teacher.weights.h5")
+    for old, new in SMALLER.items():
+        code = code.replace(old, new)
+    namespace = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    assert os.path.getsize("student.tflite") > 0 or "to_tflite" not in code
