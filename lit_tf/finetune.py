@@ -27,6 +27,7 @@ from lit_tf import losses
 from lit_tf import sections
 
 
+@keras.saving.register_keras_serializable(package="lit_tf")
 class KDDistiller(keras.distillation.Distiller):
     """Hinton KD with the LIT reference's weighting (alpha on the hard labels).
 
@@ -60,10 +61,34 @@ class KDDistiller(keras.distillation.Distiller):
         self.temperature = temperature
         self.alpha = alpha
         self.weight_decay = weight_decay
+        self.built = teacher.built and student.built
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "teacher": keras.saving.serialize_keras_object(self.teacher),
+            "student": keras.saving.serialize_keras_object(self.student),
+            "temperature": self.temperature,
+            "alpha": self.alpha,
+            "weight_decay": self.weight_decay,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for name in ("teacher", "student"):
+            config[name] = keras.saving.deserialize_keras_object(config[name])
+        return cls(**config)
 
     def compile(self, optimizer="sgd", loss=None, metrics=None, **kwargs):
         loss = loss or keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+
+    def compile_from_config(self, config):
+        # Keras skips compiling a loaded model whose class overrides compile(); this one can.
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         loss = super().compute_loss(x, y, y_pred, sample_weight, training=training)

@@ -4,8 +4,11 @@ Each step, the frozen teacher gives its boundary activations f0..fK and its
 logits in one forward pass. Student section k is fed the teacher's f(k-1) and
 pulled to f(k) by the IR loss; the full student also runs on the input and
 gets the KD loss. The total is `(beta * KD + (1 - beta) * sum_k IR_k) / 2`,
-and only the student's section weights train: its stem and head are frozen
-(`trainable=False`), as in the reference code.
+and only the student's section weights train: its stem and head keep their
+weights and run in inference mode (BatchNorm on moving statistics), as the
+reference code's `student.eval()` then `sections.train()`. The student's own
+`trainable` flags are left as they were: the stem and head are frozen only
+while the training step is traced.
 
 Example:
 
@@ -25,6 +28,8 @@ Example:
 >>> sorted(history.history)
 ['accuracy', 'ir_loss', 'ir_loss_1', 'kd_loss', 'loss']
 """
+
+import contextlib
 
 import keras
 
@@ -105,6 +110,7 @@ class SectionLosses(keras.layers.Layer):
         return ir_losses, keras.ops.stop_gradient(teacher_output)
 
 
+@keras.saving.register_keras_serializable(package="lit_tf")
 class LITDistiller(keras.Model):
     """Trains a student's sections on the teacher's intermediate representations.
 
@@ -164,9 +170,11 @@ class LITDistiller(keras.Model):
         self.alpha = alpha
         self.noise_stddev = noise_stddev
         self.weight_decay = weight_decay
+        self.seed = seed
         self.section_bn_updates = section_bn_updates
 
-        sections.freeze_outside_sections(student, student_boundaries)
+        self._stem_and_head = [layer for part in sections.split_layers(student, student_boundaries)[::2]
+                               for layer in part]
         self._kd_loss = losses.KDLoss(temperature, alpha)
 
         self.kd_loss_tracker = keras.metrics.Mean(name="kd_loss")
@@ -175,11 +183,69 @@ class LITDistiller(keras.Model):
             keras.metrics.Mean(name=f"ir_loss_{k + 1}")
             for k in range(len(boundaries) - 1)
         ]
+        self.built = True  # teacher and student are built functional models
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "teacher": keras.saving.serialize_keras_object(self.teacher),
+            "student": keras.saving.serialize_keras_object(self.student),
+            "boundaries": self.boundaries,
+            "student_boundaries": self.student_boundaries,
+            "beta": self.beta,
+            "temperature": self.temperature,
+            "alpha": self.alpha,
+            "noise_stddev": self.noise_stddev,
+            "weight_decay": self.weight_decay,
+            "seed": self.seed,
+            "section_bn_updates": self.section_bn_updates,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for name in ("teacher", "student"):
+            config[name] = keras.saving.deserialize_keras_object(config[name])
+        return cls(**config)
 
     def build(self, input_shape=None):
         # Teacher and student are functional models, built when made: nothing to create here
         # (without this method Keras warns that build() "was called" on unbuilt state).
         self.built = True
+
+    @property
+    def trainable_weights(self):
+        """The student's section weights: all that the LIT stage trains."""
+        seen, weights = set(), []
+        for section in self.section_losses.student_sections:
+            for weight in section.trainable_weights:
+                if id(weight) not in seen:
+                    seen.add(id(weight))
+                    weights.append(weight)
+        return weights
+
+    @property
+    def trainable_variables(self):
+        return self.trainable_weights
+
+    @contextlib.contextmanager
+    def stem_and_head_frozen(self):
+        """Within it, the student's stem and head are frozen (BatchNorm in inference mode), as
+        in a LIT step; the user's `trainable` flags come back after. `train_step` uses it while
+        it is traced, so the student is left as it was.
+        """
+        flags = [layer.trainable for layer in self._stem_and_head]
+        for layer in self._stem_and_head:
+            sections.set_trainable(layer, False)
+        try:
+            yield
+        finally:
+            for layer, flag in zip(self._stem_and_head, flags):
+                sections.set_trainable(layer, flag)
+
+    def train_step(self, data):
+        with self.stem_and_head_frozen():
+            return super().train_step(data)
 
     def call(self, inputs, training=None):
         return self.student(inputs, training=training)

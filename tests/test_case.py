@@ -54,6 +54,18 @@ def assert_config_round_trip(model):
     return clone
 
 
+def assert_saved_model_round_trip(model, x, y, path):
+    """`model.save(path)` then `keras.saving.load_model` gives the same predictions and compiled loss."""
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert type(loaded) is type(model)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+    before = model.evaluate(x, y, verbose=0, return_dict=True)
+    after = loaded.evaluate(x, y, verbose=0, return_dict=True)
+    assert after["loss"] == before["loss"] or abs(after["loss"] - before["loss"]) < 1e-5 * abs(before["loss"])
+    return loaded
+
+
 def run_module(module, *args, timeout=300):
     """Runs `python -m module args` from the project root; returns (returncode, stdout, stderr)."""
     import os

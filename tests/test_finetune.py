@@ -51,3 +51,16 @@ def test_a_teacher_reloaded_from_a_frozen_save_stays_frozen(tmp_path):
     distiller.fit(x, y, epochs=1, batch_size=8, verbose=0)
     for a, b in zip(teacher_before, teacher.weights):
         np.testing.assert_array_equal(a, b)
+
+
+def test_kd_distiller_round_trips_its_config_and_a_keras_file(tmp_path):
+    from tests import test_case
+
+    x, y = test_case.tiny_data(16)
+    distiller = KDDistiller(test_case.tiny_classifier(2), test_case.tiny_classifier(1), temperature=3.0, alpha=0.7,
+                            weight_decay=1e-3)
+    distiller.compile(keras.optimizers.SGD(0.1), metrics=["accuracy"])
+    distiller.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    clone = test_case.assert_config_round_trip(distiller)
+    assert (clone.temperature, clone.alpha, clone.weight_decay) == (3.0, 0.7, 1e-3)
+    test_case.assert_saved_model_round_trip(distiller, x, y, str(tmp_path / "kd.keras"))
