@@ -156,4 +156,5 @@ def test_the_students_flags_are_left_as_they_were_and_a_kd_fine_tune_then_trains
     kd = KDDistiller(teacher, student)
     kd.compile(keras.optimizers.SGD(0.05))
     kd.fit(x, y, epochs=1, batch_size=8, verbose=0)
-    assert len(before) == 14 and all(not np.array_equal(b, np.array(w)) for b, w in zip(before, student.trainable_weights))
+    after = [np.array(w) for w in student.trainable_weights]
+    assert len(before) == 14 and all(not np.array_equal(b, a) for b, a in zip(before, after))
