@@ -17,8 +17,8 @@ Example:
 >>> distiller = KDDistiller(mlp(32), mlp(4), temperature=4.0, alpha=0.5)
 >>> distiller.compile(optimizer="sgd", metrics=["accuracy"])
 >>> x, y = np.random.rand(16, 8), np.random.randint(0, 3, 16)
->>> "distillation_loss" in distiller.fit(x, y, verbose=0).history
-True
+>>> sorted(distiller.fit(x, y, verbose=0).history)  # as the LIT stage: loss, kd_loss
+['accuracy', 'kd_loss', 'loss']
 """
 
 import keras
@@ -62,6 +62,14 @@ class KDDistiller(keras.distillation.Distiller):
         self.alpha = alpha
         self.weight_decay = weight_decay
         self.built = teacher.built and student.built
+        self.kd_loss_tracker = keras.metrics.Mean(name="kd_loss")
+
+    @property
+    def metrics(self):
+        # Log `loss` and `kd_loss` as the LIT stage does, not Distiller's student_loss,
+        # distillation_loss and total_loss (the last is kd_loss again).
+        hidden = {id(self.student_loss_tracker), id(self.distillation_loss_tracker), id(self.total_loss_tracker)}
+        return [metric for metric in super().metrics if id(metric) not in hidden]
 
     def get_config(self):
         return {
@@ -92,6 +100,8 @@ class KDDistiller(keras.distillation.Distiller):
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         loss = super().compute_loss(x, y, y_pred, sample_weight, training=training)
+        # Keras' losses are divided by the replica count; log the KD loss whole, as LITDistiller.
+        self.kd_loss_tracker.update_state(loss * losses.replica_count())
         if training:
             loss = loss + losses.l2_penalty(self.trainable_weights, self.weight_decay)
         return loss

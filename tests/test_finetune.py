@@ -64,3 +64,20 @@ def test_kd_distiller_round_trips_its_config_and_a_keras_file(tmp_path):
     clone = test_case.assert_config_round_trip(distiller)
     assert (clone.temperature, clone.alpha, clone.weight_decay) == (3.0, 0.7, 1e-3)
     test_case.assert_saved_model_round_trip(distiller, x, y, str(tmp_path / "kd.keras"))
+
+
+def test_both_stages_log_kd_loss_with_one_meaning():
+    from lit_tf import LITDistiller
+    from tests import test_case
+
+    x, y = test_case.tiny_data(16)
+    teacher, student = test_case.tiny_classifier(2), test_case.tiny_classifier(1)
+    kd_logs = KDDistiller(teacher, student, temperature=4.0, alpha=0.5)
+    kd_logs.compile(keras.optimizers.SGD(0.1))
+    kd_logs = kd_logs.evaluate(x, y, batch_size=16, verbose=0, return_dict=True)
+    lit = LITDistiller(teacher, student, test_case.BOUNDARIES, temperature=4.0, alpha=0.5)
+    lit.compile(keras.optimizers.SGD(0.1))
+    lit_logs = lit.evaluate(x, y, batch_size=16, verbose=0, return_dict=True)
+    expected = float(losses.KDLoss(4.0, 0.5)(y, teacher(x, training=False), student(x, training=False)))
+    assert sorted(kd_logs) == ["kd_loss", "loss"]
+    assert kd_logs["kd_loss"] == pytest.approx(expected, rel=1e-5) == lit_logs["kd_loss"]
