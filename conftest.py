@@ -8,6 +8,10 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+from lit_tf import quiet  # noqa: E402
+
+quiet.import_tensorflow([])  # TensorFlow's C++ start-up lines stay out of the test output
+
 import keras  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402

@@ -1,10 +1,10 @@
 """Test accuracy of an exported TFLite classifier run with LiteRT on raw pixels, against a run's result.
 
     python -m bench.tflite_accuracy --tflite=docs/results/cifar10_jpeg/lit_student.tflite \
-        --image_dir=../shared/data/cifar10-jpeg --result=docs/results/cifar10_jpeg/seed0/result.json
+        --images=../shared/data/cifar10-jpeg --result=docs/results/cifar10_jpeg/seed0/result.json
 
 The file must take RGB pixels in [0, 255] (the trainers' exports do: normalisation is
-inside). Every image of `<image_dir>/test` goes through the LiteRT interpreter, one at a
+inside). Every image of `<images>/test` goes through the LiteRT interpreter, one at a
 time, as a deployment would run it; the accuracy is printed next to `--row`'s test accuracy
 in `--result` (what Keras measured in the run), and the last line is their difference.
 """
@@ -20,7 +20,7 @@ from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
 flags.DEFINE_string("tflite", None, "The exported classifier (pixels in, logits out).")
-flags.DEFINE_string("image_dir", None, "Folder holding test/<class>/* images.")
+flags.DEFINE_string("images", None, "Folder holding test/<class>/* images (an image_folder root).")
 flags.DEFINE_string("result", None, "A run's result.json to compare with (optional).")
 flags.DEFINE_string("row", "lit", "The row of result.json's 'students' (or 'teacher') to compare with.")
 flags.DEFINE_integer("limit", 0, "Score only the first N test images (0: all).")
@@ -39,12 +39,12 @@ def tflite_accuracy(path, images, labels):
 
 def main(argv):
     del argv
-    if not (FLAGS.tflite and FLAGS.image_dir):
-        print("error: pass --tflite=FILE and --image_dir=DIR.", file=sys.stderr)
+    if not (FLAGS.tflite and FLAGS.images):
+        print("error: pass --tflite=FILE and --images=DIR.", file=sys.stderr)
         return 1
     from lit_tf.data import image_folder
 
-    images, labels = image_folder.load_split(FLAGS.image_dir, "test")
+    images, labels = image_folder.load_split(FLAGS.images, "test")
     if FLAGS.limit:
         images, labels = images[:FLAGS.limit], labels[:FLAGS.limit]
     accuracy = tflite_accuracy(FLAGS.tflite, images, labels)

@@ -24,7 +24,7 @@ def test_prints_the_litert_accuracy_and_its_difference_to_the_result(tmp_path):
     export.to_tflite(export.with_normalization(model, [127.5] * 3, [127.5] * 3), path,
                      sample_data=np.zeros((2, 16, 16, 3), "float32"))
     (tmp_path / "result.json").write_text(json.dumps({"students": {"lit": {"accuracy": 0.5}}}))
-    code, out, err = test_case.run_module("bench.tflite_accuracy", f"--tflite={path}", f"--image_dir={root}",
+    code, out, err = test_case.run_module("bench.tflite_accuracy", f"--tflite={path}", f"--images={root}",
                                           f"--result={tmp_path / 'result.json'}")
     assert code == 0, err[-2000:]
     accuracy = float(out.splitlines()[2].split("|")[3])
