@@ -12,7 +12,7 @@ def test_two_seeds_give_mean_and_std_rows_a_report_and_a_plot(tmp_path):
         "--teacher_arch=resnet8", "--lit_epochs=1", "--finetune_epochs=1",
         "--batch_size=256", "--noexport", "--seeds=0,1", f"--out={tmp_path / 'out'}")
     assert code == 0, err[-2000:]
-    assert "| teacher | resnet8 |" in out and "| lit | resnet8 |" in out and "| 2 | 75,770 |" in out
+    assert "| teacher | resnet8 |" in out and "| lit | resnet8 |" in out and "| run 0 | run 1 | params |" in out
     assert out.strip().splitlines()[-1].startswith("ratios: lit/teacher accuracy ")
     out_dir = tmp_path / "out"
     assert (out_dir / "seed0" / "result.json").exists() and (out_dir / "seed1" / "result.json").exists()
