@@ -31,6 +31,7 @@ def test_prints_the_litert_accuracy_and_its_difference_to_the_result(tmp_path):
     assert 0 <= accuracy <= 1 and f"difference {100 * (accuracy - 0.5):+.2f} points" in out
 
 
+@pytest.mark.slow  # 10,000 images through LiteRT one at a time: about 30 s
 @pytest.mark.skipif(not (os.path.exists(os.path.join(RESULTS, "lit_student.tflite")) and os.path.isdir(JPEG)),
                     reason="needs docs/results/cifar10_jpeg and ../shared/data/cifar10-jpeg")
 def test_the_committed_lit_student_scores_its_result_within_half_a_point():
