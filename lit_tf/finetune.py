@@ -83,10 +83,7 @@ class KDDistiller(keras.distillation.Distiller):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        for name in ("teacher", "student"):
-            config[name] = keras.saving.deserialize_keras_object(config[name])
-        return cls(**config)
+        return sections.distiller_from_config(cls, config)
 
     def compile(self, optimizer="sgd", loss=None, metrics=None, **kwargs):
         loss = loss or keras.losses.SparseCategoricalCrossentropy(from_logits=True)

@@ -203,10 +203,7 @@ class LITDistiller(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        for name in ("teacher", "student"):
-            config[name] = keras.saving.deserialize_keras_object(config[name])
-        return cls(**config)
+        return sections.distiller_from_config(cls, config)
 
     def build(self, input_shape=None):
         # Teacher and student are functional models, built when made: nothing to create here

@@ -197,6 +197,14 @@ def split_layers(model, boundaries):
     return stem, section_layers, head
 
 
+def distiller_from_config(cls, config):
+    """`cls(**config)` with its serialized `teacher` and `student` rebuilt: the distillers' `from_config`."""
+    config = dict(config)
+    for name in ("teacher", "student"):
+        config[name] = keras.saving.deserialize_keras_object(config[name])
+    return cls(**config)
+
+
 def set_trainable(layer, value):
     """`layer.trainable = value` that always reaches the layer's variables.
 
