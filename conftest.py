@@ -8,9 +8,9 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from lit_tf import quiet  # noqa: E402
+from lit_tf import startup  # noqa: E402
 
-quiet.import_tensorflow([])  # TensorFlow's C++ start-up lines stay out of the test output
+startup.import_tensorflow([])  # as the tools do: quiet, oneDNN on
 
 import keras  # noqa: E402
 import pytest  # noqa: E402

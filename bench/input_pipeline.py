@@ -7,12 +7,13 @@ The pipeline is `lit_tf.data.cifar.provide_dataset("train", ...)` with augmentat
 crop, flip, normalisation, `cache -> shuffle -> batch -> prefetch`), timed over `--batches`
 batches after one warm-up pass has filled the cache. Without `--cifar_dir` it reads a
 synthetic archive of `--images` random images in the official layout. The LIT side is the
-median `LITDistiller` step of `bench.step_time` on the same batch size. Measured one after
+median `LITDistiller` step of `bench.step_worker` on the same batch size. Measured one after
 the other on the same cores; the last line is pipeline/LIT (goal: >= 3).
 """
 
 import os
 import pickle
+import statistics
 import tempfile
 import time
 
@@ -21,7 +22,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
-from bench import step_time  # noqa: E402  (its flags: --batch_size, --image_size, --steps, --warmup)
+from bench import step_time  # noqa: E402,F401  (its flags: --batch_size, --image_size, --steps, --warmup)
+from bench import step_worker  # noqa: E402
 
 flags.DEFINE_string("cifar_dir", None, "A cifar-10-batches-py folder; default: a synthetic one.")
 flags.DEFINE_integer("images", 5000, "Images in the synthetic archive.")
@@ -59,13 +61,24 @@ def pipeline_images_per_second(cifar_dir, batch_size, batches):
     return images / (time.perf_counter() - start)
 
 
+def _median_seconds(function, steps, warmup):
+    for _ in range(warmup):
+        function()
+    seconds = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        function()
+        seconds.append(time.perf_counter() - start)
+    return statistics.median(seconds)
+
+
 def main(argv):
     del argv
     with tempfile.TemporaryDirectory() as folder:
         cifar_dir = FLAGS.cifar_dir or synthetic_archive(folder, FLAGS.images)
         pipeline = pipeline_images_per_second(cifar_dir, FLAGS.batch_size, FLAGS.batches)
-    functions = step_time._step_functions(FLAGS.teacher, FLAGS.student, FLAGS.image_size)
-    lit_seconds = step_time.measure({"lit": functions["lit"]}, FLAGS.steps, FLAGS.warmup)["lit"]
+    functions = step_worker.step_functions(FLAGS.teacher, FLAGS.student, FLAGS.image_size, FLAGS.batch_size)
+    lit_seconds = _median_seconds(functions["lit"], FLAGS.steps, FLAGS.warmup)
     lit = FLAGS.batch_size / lit_seconds
     source = FLAGS.cifar_dir or f"synthetic archive of {FLAGS.images} images"
     print(f"batch {FLAGS.batch_size}; data: {source}\n")

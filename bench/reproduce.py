@@ -19,9 +19,9 @@ import os
 import platform
 import sys
 
-from lit_tf import quiet
+from lit_tf import startup
 
-quiet.import_tensorflow()
+startup.import_tensorflow()
 
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402

@@ -1,113 +1,136 @@
-"""Seconds per training step of LIT against KD, the student alone and the teacher's forward pass.
+"""Seconds per training step of LIT against KD, the student alone and the teacher's forward pass,
+and against the same steps of an earlier commit.
 
-    python -m bench.step_time                       # ResNet-110 -> ResNet-20 and ResNet-20 -> ResNet-8
+    python -m bench.step_time                               # ResNet-110 and ResNet-56 -> ResNet-20
+    python -m bench.step_time --before=e5a713f              # also that commit's steps: lit_vs_before
     python -m bench.step_time --pairs=resnet8:resnet8 --image_size=16 --steps=3 --warmup=1   # smoke
 
-One process, one batch, the methods interleaved step by step (so drifts of the machine hit
-all of them alike); the median of `--steps` steps after `--warmup`. Rows:
+Each tree runs in its own worker process (`bench/step_worker.py`) on one fixed batch; the
+methods and trees are interleaved step by step (so drifts of the machine hit all of them
+alike, and only one worker computes at a time); the median of `--steps` steps after
+`--warmup`. `--before` takes a git revision (checked out in a temporary worktree, removed
+after) or a directory holding another checkout; its worker starts TensorFlow as that tree
+does. The methods are `step_worker.step_functions`' five.
 
-- `lit`: one `LITDistiller` step (teacher forward once, student sections on the teacher's
-  activations, the full student for KD; section weights updated);
-- `lit_ir_only`: the same with beta 0 (IR losses only, as the StarGAN setting);
-- `kd`: one `KDDistiller` step (teacher forward, student forward and backward);
-- `student`: one supervised step of the student alone;
-- `teacher_forward`: the teacher's inference pass alone.
-
-The last line gives LIT/KD, LIT/student and LIT/(teacher forward + student step), the
-floor of the work any distillation step does; LIT also trains the student's sections a
-second time on the teacher's activations, which `lit_floor` (teacher forward + 2 student
-steps) accounts for.
+Per pair, the ratio line gives LIT/KD, LIT/student and LIT/(teacher forward + student step),
+the floor of the work any distillation step does, and LIT's own floor (teacher forward + 2
+student steps: LIT also trains the sections on the teacher's activations); with `--before`,
+`lit_vs_before`, `kd_vs_before` and `student_vs_before` (now / before, below 1 is faster).
 """
 
+import contextlib
 import os
 import statistics
-import time
+import subprocess
+import sys
+import tempfile
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from absl import app
+from absl import flags
 
-from absl import app  # noqa: E402
-from absl import flags  # noqa: E402
-from absl import logging  # noqa: E402
+from bench import report
 
-from bench import report  # noqa: E402
-
-flags.DEFINE_list("pairs", ["resnet110:resnet20", "resnet20:resnet8"], "teacher:student architectures.")
+flags.DEFINE_list("pairs", ["resnet110:resnet20", "resnet56:resnet20"], "teacher:student architectures.")
 flags.DEFINE_integer("batch_size", 128, "Images a step.")
 flags.DEFINE_integer("image_size", 32, "Image side.")
 flags.DEFINE_integer("steps", 20, "Measured steps a method.")
 flags.DEFINE_integer("warmup", 3, "Unmeasured steps a method first (tracing).")
+flags.DEFINE_string("before", None, "A git revision or a checkout directory to compare with (lit_vs_before).")
 FLAGS = flags.FLAGS
 
-BOUNDARIES = ["stem", "section_1", "section_2", "section_3"]
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+COMPARED = ("lit", "kd", "student")
 
 
-def _step_functions(teacher_arch, student_arch, image_size):
-    """`{method: () -> None}`, each one synchronous training step (or forward pass) on one batch."""
-    import keras
-    import numpy as np
-    import tensorflow as tf
+class Worker:
+    """A `step_worker` process for one tree; `time(method)` runs one step there."""
 
-    from lit_tf import KDDistiller
-    from lit_tf import LITDistiller
-    from lit_tf import models
-    from lit_tf.baselines import L2Regularized
+    def __init__(self, tree, teacher, student, image_size, batch_size):
+        self.process = subprocess.Popen(
+            [sys.executable, os.path.join(HERE, "bench", "step_worker.py"), f"--tree={tree}",
+             f"--teacher={teacher}", f"--student={student}", f"--image_size={image_size}",
+             f"--batch_size={batch_size}"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=tree)
+        ready = self.process.stdout.readline().split()
+        if not ready or ready[0] != "ready":
+            raise RuntimeError(f"The step worker for {tree} did not start (exit {self.process.wait()}).")
+        self.methods = ready[1].split(",")
 
-    shape = (image_size, image_size, 3)
-    rng = np.random.default_rng(0)
-    x = tf.constant(rng.normal(size=(FLAGS.batch_size, *shape)).astype("float32"))
-    y = tf.constant(rng.integers(0, 10, FLAGS.batch_size))
-    teacher = models.get(teacher_arch, image_shape=shape)
+    def time(self, method):
+        self.process.stdin.write(method + "\n")
+        self.process.stdin.flush()
+        return float(self.process.stdout.readline())
 
-    def sgd():
-        return keras.optimizers.SGD(0.01, momentum=0.9)
-
-    def student():
-        return models.get(student_arch, image_shape=shape)
-
-    lit = LITDistiller(teacher, student(), BOUNDARIES, weight_decay=1e-4)
-    lit.compile(sgd())
-    ir_only = LITDistiller(teacher, student(), BOUNDARIES, beta=0.0, weight_decay=1e-4)
-    ir_only.compile(sgd())
-    kd = KDDistiller(teacher, student(), weight_decay=1e-4)
-    kd.compile(sgd())
-    alone = L2Regularized(student(), 1e-4)
-    alone.compile(sgd(), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    forward = tf.function(lambda images: tf.reduce_sum(teacher(images, training=False)))
-    return {
-        "lit": lambda: lit.train_on_batch(x, y),
-        "lit_ir_only": lambda: ir_only.train_on_batch(x, y),
-        "kd": lambda: kd.train_on_batch(x, y),
-        "student": lambda: alone.train_on_batch(x, y),
-        "teacher_forward": lambda: forward(x).numpy(),
-    }
+    def close(self):
+        self.process.stdin.close()
+        self.process.wait()
 
 
-def measure(functions, steps, warmup):
-    """Median seconds of each function, called in turn `warmup + steps` times."""
-    seconds = {name: [] for name in functions}
+def measure(workers, methods, steps, warmup):
+    """`{(tree label, method): median seconds}`, every worker and method called in turn."""
+    seconds = {(label, method): [] for label in workers for method in methods[label]}
     for step in range(warmup + steps):
-        for name, function in functions.items():
-            start = time.perf_counter()
-            function()
-            if step >= warmup:
-                seconds[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in seconds.items()}
+        for method in dict.fromkeys(m for label in workers for m in methods[label]):
+            for label, worker in workers.items():
+                if method in methods[label]:
+                    value = worker.time(method)
+                    if step >= warmup:
+                        seconds[(label, method)].append(value)
+    return {key: statistics.median(values) for key, values in seconds.items()}
+
+
+@contextlib.contextmanager
+def checkout(before):
+    """The directory of `before`: itself if it is one, else a temporary git worktree of that revision."""
+    if before is None or os.path.isdir(before):
+        yield before
+        return
+    with tempfile.TemporaryDirectory() as parent:
+        tree = os.path.join(parent, "before")
+        subprocess.run(["git", "-C", HERE, "worktree", "add", "--detach", tree, before], check=True,
+                       capture_output=True)
+        try:
+            yield tree
+        finally:
+            subprocess.run(["git", "-C", HERE, "worktree", "remove", "--force", tree], capture_output=True)
+
+
+def _pair(teacher, student, before_tree):
+    trees = {"now": HERE, **({"before": before_tree} if before_tree else {})}
+    workers = {}
+    try:
+        for label, tree in trees.items():
+            workers[label] = Worker(tree, teacher, student, FLAGS.image_size, FLAGS.batch_size)
+        methods = {label: worker.methods if label == "now" else list(COMPARED) for label, worker in workers.items()}
+        return measure(workers, methods, FLAGS.steps, FLAGS.warmup)
+    finally:
+        for worker in workers.values():
+            worker.close()
 
 
 def main(argv):
     del argv
-    # Five models a pair, each traced once: TensorFlow's "excessive retracing" warning is expected.
-    logging.set_verbosity(logging.ERROR)
     print(f"batch {FLAGS.batch_size}, {FLAGS.image_size}x{FLAGS.image_size}, median of {FLAGS.steps} steps "
-          f"after {FLAGS.warmup}, interleaved")
+          f"after {FLAGS.warmup}, interleaved" + (f"; before = {FLAGS.before}" if FLAGS.before else ""))
     lines = []
-    for pair in FLAGS.pairs:
-        teacher_arch, student_arch = pair.split(":")
-        median = measure(_step_functions(teacher_arch, student_arch, FLAGS.image_size), FLAGS.steps, FLAGS.warmup)
-        print(f"\n{teacher_arch} -> {student_arch}\n| method | s/step | img/s |\n|---|---|---|")
-        for name, value in median.items():
-            print(f"| {name} | {value:.4f} | {FLAGS.batch_size / value:.0f} |")
-        lines.append(f"{pair}: " + ", ".join(f"{k} {v:.2f}" for k, v in report.step_time_ratios(median).items()))
+    with checkout(FLAGS.before) as before_tree:
+        for pair in FLAGS.pairs:
+            teacher, student = pair.split(":")
+            median = _pair(teacher, student, before_tree)
+            now = {method: value for (label, method), value in median.items() if label == "now"}
+            header = "| method | s/step | img/s |" + (" before s/step | now/before |" if before_tree else "")
+            print(f"\n{teacher} -> {student}\n{header}\n" + "|---" * (header.count("|") - 1) + "|")
+            for method, value in now.items():
+                row = f"| {method} | {value:.4f} | {FLAGS.batch_size / value:.0f} |"
+                if ("before", method) in median:
+                    row += f" {median[('before', method)]:.4f} | {value / median[('before', method)]:.2f} |"
+                elif before_tree:
+                    row += " | |"
+                print(row)
+            ratios = report.step_time_ratios(now)
+            if before_tree:
+                ratios.update({f"{m}_vs_before": now[m] / median[("before", m)] for m in COMPARED})
+            lines.append(f"{pair}: " + ", ".join(f"{k} {v:.2f}" for k, v in ratios.items()))
     print("\nratios: " + " | ".join(lines))
 
 

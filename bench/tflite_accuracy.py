@@ -12,9 +12,9 @@ in `--result` (what Keras measured in the run), and the last line is their diffe
 import json
 import sys
 
-from lit_tf import quiet
+from lit_tf import startup
 
-quiet.import_tensorflow()
+startup.import_tensorflow()
 
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402

@@ -25,7 +25,7 @@ import sys
 
 import numpy as np
 
-from lit_tf import quiet
+from lit_tf import startup
 
 
 def _parser():
@@ -72,7 +72,7 @@ def convert(arch, torch_weights, out, num_classes=10):
 
 def main(argv=None):
     args = _parser().parse_args(argv)
-    quiet.import_tensorflow([""] + (argv if argv is not None else sys.argv[1:]))
+    startup.import_tensorflow([""] + (argv if argv is not None else sys.argv[1:]))
     try:
         model = convert(args.arch, args.torch_weights, args.out, args.num_classes)
     except (ValueError, FileNotFoundError, ImportError) as error:

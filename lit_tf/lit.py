@@ -8,7 +8,8 @@ and only the student's section weights train: its stem and head keep their
 weights and run in inference mode (BatchNorm on moving statistics), as the
 reference code's `student.eval()` then `sections.train()`. The student's own
 `trainable` flags are left as they were: the stem and head are frozen only
-while the training step is traced.
+while the training step is traced. When the student's stem is a copy of the
+teacher's, section 1 runs once for both losses (`shares_first_section`).
 
 Example:
 
@@ -99,15 +100,21 @@ class SectionLosses(keras.layers.Layer):
                                             inputs, training=True)
         return outputs
 
-    def call(self, inputs, training=None):
+    def teacher_features(self, inputs):
+        """The teacher's boundary activations `[f0, ..., fK]` and output, without gradient."""
         *features, teacher_output = self.teacher_boundaries(inputs, training=False)
-        features = [keras.ops.stop_gradient(f) for f in features]
-        ir_losses = [
-            losses.ir_loss(features[k + 1], self._run_section(section, self._section_input(features[k], training),
-                                                              training))
-            for k, section in enumerate(self.student_sections)
-        ]
-        return ir_losses, keras.ops.stop_gradient(teacher_output)
+        return [keras.ops.stop_gradient(f) for f in features], keras.ops.stop_gradient(teacher_output)
+
+    def ir_loss(self, features, k, training):
+        """Section k's IR loss (from 0): fed the teacher's f(k), compared with f(k+1)."""
+        section = self.student_sections[k]
+        return losses.ir_loss(features[k + 1],
+                              self._run_section(section, self._section_input(features[k], training), training))
+
+    def call(self, inputs, training=None):
+        features, teacher_output = self.teacher_features(inputs)
+        ir_losses = [self.ir_loss(features, k, training) for k in range(len(self.student_sections))]
+        return ir_losses, teacher_output
 
 
 @keras.saving.register_keras_serializable(package="lit_tf")
@@ -175,6 +182,12 @@ class LITDistiller(keras.Model):
 
         self._stem_and_head = [layer for part in sections.split_layers(student, student_boundaries)[::2]
                                for layer in part]
+        try:
+            self._student_head = sections.head_model(student, student_boundaries)
+        except ValueError:
+            self._student_head = None  # the head needs more than the last boundary: no shared pass
+        self._shared_first_section = False  # decided when the training function is made
+        self._step_losses = None
         self._kd_loss = losses.KDLoss(temperature, alpha)
 
         self.kd_loss_tracker = keras.metrics.Mean(name="kd_loss")
@@ -240,17 +253,62 @@ class LITDistiller(keras.Model):
             for layer, flag in zip(self._stem_and_head, flags):
                 sections.set_trainable(layer, flag)
 
+    def shares_first_section(self):
+        """Whether a training step can run the student's first section once for both losses.
+
+        In a LIT step the student's stem is frozen, so when it is a copy of the teacher's
+        (`sections.same_stems`) its output *is* the teacher's f0: the teacher-fed pass of
+        section 1 and the full pass compute the same tensor. The step then computes it once
+        and both the IR loss and the rest of the student flow through it: the same loss and
+        gradients, one of the 2K section passes fewer. It needs no noise on the teacher's
+        activations, `section_bn_updates="full_pass"` (the reference's "both_passes" moves the
+        BatchNorm statistics twice) and a head cut at the last boundary. Checked each time the
+        training function is made (`fit`, `train_on_batch`), from the weights then.
+        """
+        return (self.noise_stddev == 0 and self.section_bn_updates == "full_pass"
+                and self._student_head is not None
+                and sections.same_stems(self.teacher, self.student, self.boundaries, self.student_boundaries))
+
+    def make_train_function(self, force=False):
+        shared = self.shares_first_section()
+        if shared != self._shared_first_section:
+            self._shared_first_section, force = shared, True
+        return super().make_train_function(force=force)
+
     def train_step(self, data):
         with self.stem_and_head_frozen():
             return super().train_step(data)
 
     def call(self, inputs, training=None):
+        if training and self._shared_first_section:
+            logits, self._step_losses = self._shared_pass(inputs)
+            return logits
         return self.student(inputs, training=training)
 
+    def _shared_pass(self, inputs):
+        """The student's logits and `(ir_losses, teacher_logits)`, section 1 computed once.
+
+        The student runs from the teacher's f0 (equal to its own stem's output, see
+        `shares_first_section`); its section 1 output serves the first IR loss as well.
+        """
+        features, teacher_logits = self.section_losses.teacher_features(inputs)
+        first = self.section_losses.student_sections[0](features[0], training=True)
+        ir_losses = [losses.ir_loss(features[1], first)]
+        ir_losses += [self.section_losses.ir_loss(features, k, True)
+                      for k in range(1, len(self.section_losses.student_sections))]
+        outputs = first
+        for section in self.section_losses.student_sections[1:]:
+            outputs = section(outputs, training=True)
+        return self._student_head(outputs, training=True), (ir_losses, teacher_logits)
+
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        ir_losses, teacher_logits = self.section_losses(x, training=training)
         if y_pred is None:
             y_pred = self(x, training=training)
+        step_losses, self._step_losses = self._step_losses, None
+        if training and step_losses is not None:
+            ir_losses, teacher_logits = step_losses  # from this step's shared pass (`call`)
+        else:
+            ir_losses, teacher_logits = self.section_losses(x, training=training)
         ir_loss = keras.ops.sum(keras.ops.stack(ir_losses))
         kd_loss = 0.0
         if self.beta > 0:

@@ -149,6 +149,45 @@ def boundary_model(model, boundaries):
     )
 
 
+def head_model(model, boundaries):
+    """Returns the model's head as a model: the output of the last boundary in, the output out.
+
+    Raises:
+        ValueError: the head needs more than the last boundary (a skip connection
+            crosses it), or see `boundary_tensors`.
+    """
+    tensors = boundary_tensors(model, boundaries)
+    try:
+        return keras.Model(tensors[-1], model.outputs[0], name=f"{model.name}_head")
+    except ValueError as error:
+        raise ValueError(
+            f"The head of model '{model.name}' depends on more than the output of "
+            f"'{boundaries[-1]}'. Received: boundaries={boundaries}") from error
+
+
+def same_stems(teacher, student, teacher_boundaries, student_boundaries):
+    """Whether the two stems compute the same function: layer by layer the same class, the
+    same configuration but name and `trainable`, and equal weights (a student whose stem is a copy of
+    the teacher's, as LIT starts it).
+    """
+    teacher_stem, _, _ = split_layers(teacher, teacher_boundaries)
+    student_stem, _, _ = split_layers(student, student_boundaries)
+    if len(teacher_stem) != len(student_stem):
+        return False
+    for t, s in zip(teacher_stem, student_stem):
+        t_config, s_config = dict(t.get_config()), dict(s.get_config())
+        for key in ("name", "trainable"):
+            t_config.pop(key, None)
+            s_config.pop(key, None)
+        if type(t) is not type(s) or t_config != s_config:
+            return False
+        t_weights, s_weights = t.get_weights(), s.get_weights()
+        if len(t_weights) != len(s_weights) or any(
+                a.shape != b.shape or (a != b).any() for a, b in zip(t_weights, s_weights)):
+            return False
+    return True
+
+
 def check_compatible(teacher, student, teacher_boundaries, student_boundaries):
     """Raises `ValueError` unless every boundary shape matches.
 

@@ -53,6 +53,44 @@ def test_lit_lowers_every_ir_loss_and_the_validation_loss_and_freezes_the_rest(s
     }
 
 
+def _two_steps(initial, x, y, shared):
+    teacher, student = _pair()
+    teacher.set_weights(initial[0])
+    student.set_weights(initial[1])
+    distiller = LITDistiller(teacher, student, B, weight_decay=1e-3)
+    if not shared:
+        distiller.shares_first_section = lambda: False
+    distiller.compile(keras.optimizers.SGD(0.1, momentum=0.9))
+    logs = [distiller.train_on_batch(x, y, return_dict=True) for _ in range(2)]
+    return distiller, logs, [np.array(w) for w in student.weights]
+
+
+def test_a_copied_stem_lets_the_step_run_section_one_once_with_the_same_losses_and_weights():
+    x, y = test_case.tiny_data(8)
+    teacher, student = _pair()
+    sections.copy_stem_and_head(teacher, student, B)
+    initial = (teacher.get_weights(), student.get_weights())
+    shared, shared_logs, shared_weights = _two_steps(initial, x, y, shared=True)
+    assert shared._shared_first_section
+    _, separate_logs, separate_weights = _two_steps(initial, x, y, shared=False)
+    for a, b in zip(shared_logs, separate_logs):
+        assert a.keys() == b.keys()
+        for key in a:
+            np.testing.assert_allclose(a[key], b[key], rtol=1e-5, err_msg=key)
+    for a, b in zip(shared_weights, separate_weights):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)  # BatchNorm moving statistics included
+    assert any(not np.allclose(a, b) for a, b in zip(shared_weights, initial[1]))
+
+
+def test_section_one_runs_twice_when_the_stems_differ_or_noise_is_added():
+    teacher, student = _pair()
+    assert not LITDistiller(teacher, student, B).shares_first_section()  # stems initialised apart
+    sections.copy_stem_and_head(teacher, student, B)
+    assert LITDistiller(teacher, student, B).shares_first_section()
+    assert not LITDistiller(teacher, student, B, noise_stddev=0.1).shares_first_section()
+    assert not LITDistiller(teacher, student, B, section_bn_updates="both_passes").shares_first_section()
+
+
 def test_logs_the_loss_parts_and_combines_them_as_the_reference():
     x, y = test_case.tiny_data(8)
     teacher, student = _pair()

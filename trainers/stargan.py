@@ -12,9 +12,9 @@ trainer and `trainers.cifar` can be imported side by side.
 import dataclasses
 import sys
 
-from lit_tf import quiet  # noqa: E402
+from lit_tf import startup  # noqa: E402
 
-quiet.import_tensorflow()  # first: TensorFlow's C++ start-up lines stay off the console
+startup.import_tensorflow()  # first: quiet, oneDNN on (lit_tf.startup)
 
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402

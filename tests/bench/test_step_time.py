@@ -1,16 +1,25 @@
 """bench.step_time runs on a tiny pair and prints its table and ratios (no timing is asserted)."""
 
+import os
+
 from bench import report
 from tests import test_case
 
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-def test_prints_every_method_and_the_ratio_line():
+
+def test_prints_every_method_against_the_before_tree_and_the_ratio_line():
     code, out, err = test_case.run_module("bench.step_time", "--pairs=resnet8:resnet8", "--image_size=16",
-                                          "--batch_size=4", "--steps=2", "--warmup=1")
+                                          "--batch_size=4", "--steps=2", "--warmup=1", f"--before={ROOT}")
     assert code == 0, err[-2000:]
-    for method in ("lit", "lit_ir_only", "kd", "student", "teacher_forward"):
+    assert "| method | s/step | img/s | before s/step | now/before |" in out
+    for method in ("lit", "kd", "student"):
+        assert any(line.startswith(f"| {method} |") and line.count("|") == 6 for line in out.splitlines())
+    for method in ("lit_ir_only", "teacher_forward"):
         assert f"| {method} |" in out
-    assert out.strip().splitlines()[-1].startswith("ratios: resnet8:resnet8: lit/kd ")
+    last = out.strip().splitlines()[-1]
+    assert last.startswith("ratios: resnet8:resnet8: lit/kd ")
+    assert "lit_vs_before" in last and "kd_vs_before" in last and "student_vs_before" in last
 
 
 def test_ratios_divide_by_the_right_floors():

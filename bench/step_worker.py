@@ -1,0 +1,116 @@
+"""One process that times training steps on request: `bench.step_time`'s worker.
+
+    python bench/step_worker.py --tree=DIR --teacher=resnet56 --student=resnet20
+
+Imports `lit_tf` from `--tree` (this checkout, or a worktree of an older commit), builds
+the step functions of `step_functions` on one fixed batch, prints `ready <methods>` and
+then answers each method name read from stdin with the seconds one call took. Run by
+path, not as `-m bench.step_worker`, so that an older tree's own `bench` cannot shadow
+this file. `bench.step_time` starts one worker per tree and alternates between them.
+
+`step_functions` is public for in-process use (`bench.input_pipeline`):
+
+>>> functions = step_functions("resnet8", "resnet8", image_size=8, batch_size=2)
+>>> sorted(functions)
+['kd', 'lit', 'lit_ir_only', 'student', 'teacher_forward']
+>>> _ = functions["lit"]()  # one LIT step
+"""
+
+import argparse
+import os
+import sys
+import time
+
+BOUNDARIES = ["stem", "section_1", "section_2", "section_3"]
+
+
+def step_functions(teacher_arch, student_arch, image_size, batch_size):
+    """`{method: () -> None}`, each one synchronous training step (or forward pass) on one batch.
+
+    - `lit`: one `LITDistiller` step (teacher forward once, student sections on the
+      teacher's activations, the full student for KD; section weights updated);
+    - `lit_ir_only`: the same with beta 0 (IR losses only, as the StarGAN setting);
+    - `kd`: one `KDDistiller` step (teacher forward, student forward and backward);
+    - `student`: one supervised step of the student alone;
+    - `teacher_forward`: the teacher's inference pass alone.
+    """
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from lit_tf import KDDistiller
+    from lit_tf import LITDistiller
+    from lit_tf import models
+    from lit_tf.baselines import L2Regularized
+
+    shape = (image_size, image_size, 3)
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.normal(size=(batch_size, *shape)).astype("float32"))
+    y = tf.constant(rng.integers(0, 10, batch_size))
+    teacher = models.get(teacher_arch, image_shape=shape)
+
+    def sgd():
+        return keras.optimizers.SGD(0.01, momentum=0.9)
+
+    def student():
+        return models.get(student_arch, image_shape=shape)
+
+    lit = LITDistiller(teacher, student(), BOUNDARIES, weight_decay=1e-4)
+    lit.compile(sgd())
+    ir_only = LITDistiller(teacher, student(), BOUNDARIES, beta=0.0, weight_decay=1e-4)
+    ir_only.compile(sgd())
+    kd = KDDistiller(teacher, student(), weight_decay=1e-4)
+    kd.compile(sgd())
+    alone = L2Regularized(student(), 1e-4)
+    alone.compile(sgd(), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    forward = tf.function(lambda images: tf.reduce_sum(teacher(images, training=False)))
+    return {
+        "lit": lambda: lit.train_on_batch(x, y),
+        "lit_ir_only": lambda: ir_only.train_on_batch(x, y),
+        "kd": lambda: kd.train_on_batch(x, y),
+        "student": lambda: alone.train_on_batch(x, y),
+        "teacher_forward": lambda: forward(x).numpy(),
+    }
+
+
+def _import_tensorflow_as_the_tree_does():
+    """The tree's own start-up (quiet import, settings such as oneDNN), if it has one."""
+    for module in ("startup", "quiet"):
+        try:
+            start = __import__(f"lit_tf.{module}", fromlist=["import_tensorflow"])
+        except ImportError:
+            continue
+        start.import_tensorflow([""])
+        return
+
+
+def serve(functions, requests, replies):
+    """Answers each method name on `requests` with the seconds one call took."""
+    replies.write(f"ready {','.join(functions)}\n")
+    replies.flush()
+    for line in requests:
+        start = time.perf_counter()
+        functions[line.strip()]()
+        replies.write(f"{time.perf_counter() - start:.6f}\n")
+        replies.flush()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tree", required=True, help="The checkout whose lit_tf is timed.")
+    parser.add_argument("--teacher", required=True)
+    parser.add_argument("--student", required=True)
+    parser.add_argument("--image_size", type=int, default=32)
+    parser.add_argument("--batch_size", type=int, default=128)
+    args = parser.parse_args()
+    sys.path.insert(0, os.path.abspath(args.tree))
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    _import_tensorflow_as_the_tree_does()
+    from absl import logging
+
+    logging.set_verbosity(logging.ERROR)  # several models traced once each: retracing warnings expected
+    serve(step_functions(args.teacher, args.student, args.image_size, args.batch_size), sys.stdin, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
