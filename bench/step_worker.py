@@ -28,7 +28,8 @@ def step_functions(teacher_arch, student_arch, image_size, batch_size):
     """`{method: () -> None}`, each one synchronous training step (or forward pass) on one batch.
 
     - `lit`: one `LITDistiller` step (teacher forward once, student sections on the
-      teacher's activations, the full student for KD; section weights updated);
+      teacher's activations, the full student for KD; section weights updated), the
+      student's stem and head copied from the teacher's as `compress` starts it;
     - `lit_ir_only`: the same with beta 0 (IR losses only, as the StarGAN setting);
     - `kd`: one `KDDistiller` step (teacher forward, student forward and backward);
     - `student`: one supervised step of the student alone;
@@ -41,6 +42,7 @@ def step_functions(teacher_arch, student_arch, image_size, batch_size):
     from lit_tf import KDDistiller
     from lit_tf import LITDistiller
     from lit_tf import models
+    from lit_tf import sections
     from lit_tf.baselines import L2Regularized
 
     shape = (image_size, image_size, 3)
@@ -55,9 +57,14 @@ def step_functions(teacher_arch, student_arch, image_size, batch_size):
     def student():
         return models.get(student_arch, image_shape=shape)
 
-    lit = LITDistiller(teacher, student(), BOUNDARIES, weight_decay=1e-4)
+    def lit_student():  # as `compress` and the trainers start it: stem and head copied from the teacher
+        model = student()
+        sections.copy_stem_and_head(teacher, model, BOUNDARIES)
+        return model
+
+    lit = LITDistiller(teacher, lit_student(), BOUNDARIES, weight_decay=1e-4)
     lit.compile(sgd())
-    ir_only = LITDistiller(teacher, student(), BOUNDARIES, beta=0.0, weight_decay=1e-4)
+    ir_only = LITDistiller(teacher, lit_student(), BOUNDARIES, beta=0.0, weight_decay=1e-4)
     ir_only.compile(sgd())
     kd = KDDistiller(teacher, student(), weight_decay=1e-4)
     kd.compile(sgd())
