@@ -85,6 +85,28 @@ def distill_kd(teacher, student, train_data, val_data=None, *, stage1, stage2,
     return first, second
 
 
+class HintDistiller(keras.distillation.Distiller):
+    """FitNets' hint stage: Keras' `Distiller` with one `FeatureDistillation` loss and no
+    label loss. Logs `loss` (the hint MSE) alone: Distiller's `student_loss` is 0 here,
+    `distillation_loss` and `total_loss` repeat `loss`, and the student's accuracy means
+    nothing while its layers after the hint do not train.
+    """
+
+    def __init__(self, teacher, student, hint_layer, student_hint_layer, **kwargs):
+        super().__init__(
+            teacher, student,
+            distillation_losses=keras.distillation.FeatureDistillation(
+                loss=keras.losses.MeanSquaredError(), teacher_layer_name=hint_layer,
+                student_layer_name=student_hint_layer),
+            student_loss_weight=0.0, **kwargs)
+        sections.freeze(teacher)  # Distiller's own freeze misses a teacher reloaded frozen
+
+    @property
+    def metrics(self):
+        hidden = {id(self.student_loss_tracker), id(self.distillation_loss_tracker), id(self.total_loss_tracker)}
+        return [metric for metric in super().metrics if id(metric) not in hidden]
+
+
 def _layers_after(model, layer_name):
     names = [layer.name for layer in model.layers]
     return model.layers[names.index(layer_name) + 1:]
@@ -112,17 +134,9 @@ def fitnets(teacher, student, hint_layer, train_data, val_data=None, *, stage1, 
     after_hint = [layer for layer in _layers_after(student, student_hint_layer) if layer.trainable]
     for layer in after_hint:  # they get no gradient from the hint loss
         layer.trainable = False
-    hints = keras.distillation.Distiller(
-        teacher, student,
-        distillation_losses=keras.distillation.FeatureDistillation(
-            loss=keras.losses.MeanSquaredError(), teacher_layer_name=hint_layer,
-            student_layer_name=student_hint_layer,
-        ),
-        student_loss_weight=0.0,
-    )
-    sections.freeze(teacher)  # Distiller's own freeze misses a teacher reloaded frozen
+    hints = HintDistiller(teacher, student, hint_layer, student_hint_layer)
     hints.compile(optimizers.sgd(stage1["learning_rate"], momentum, optimizer),
-                  keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=[accuracy_metric()])
+                  keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     try:
         first = fit_stage(hints, train_data, val_data, **stage1, stage="fitnets_hints", target=student,
                           keep_best=False, **fit_kwargs)

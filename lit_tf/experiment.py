@@ -35,6 +35,7 @@ from lit_tf import baselines
 from lit_tf import distribute
 from lit_tf import models
 from lit_tf import optimizers
+from lit_tf import progress
 from lit_tf import sections
 from lit_tf import training
 from lit_tf import workdir as workdirs
@@ -270,6 +271,12 @@ def _train(config, data, replicas, fit_kwargs, notes):
     return trained
 
 
+def _planned_epochs(config):
+    """The epochs of every stage `run` trains: the teacher's, then two stages a student."""
+    teacher = config.teacher_epochs if config.mode != "scratch" and not config.teacher_weights else 0
+    return teacher + config.adapt_epochs + len(_students(config)) * (config.lit_epochs + config.finetune_epochs)
+
+
 def run(config, workdir):
     """Runs `config` in `workdir` (resuming what is there) and returns the result dict.
 
@@ -292,8 +299,9 @@ def run(config, workdir):
     checkpoint_dir = workdir if chief else os.path.join(workdir, "workers", distribute.task_name())
     with strategy.scope():
         notes = {}
-        trained = _train(config, data, strategy.num_replicas_in_sync,
-                         {"checkpoint_dir": checkpoint_dir, "verbose": "lines", "schedule": config.schedule}, notes)
+        fit_kwargs = {"checkpoint_dir": checkpoint_dir, "verbose": "lines", "schedule": config.schedule,
+                      "callbacks": [progress.RunProgress(_planned_epochs(config))]}
+        trained = _train(config, data, strategy.num_replicas_in_sync, fit_kwargs, notes)
     result = {"mode": config.mode, "dataset": config.dataset}
     if "teacher" in trained:
         result["teacher"] = model_summary(trained["teacher"], data["test"], config.teacher_arch)

@@ -31,6 +31,8 @@ import keras
 import numpy as np
 
 from lit_tf.optimizers import piecewise_schedule
+from lit_tf.progress import EpochLine
+from lit_tf.progress import RunProgress
 
 
 class RaiseOnNaN(keras.callbacks.Callback):
@@ -102,51 +104,6 @@ class KeepBestEpoch(keras.callbacks.Callback):
             self.target.set_weights(self._weights)
         elif self.folder and os.path.exists(self._paths()[1]):
             self.target.load_weights(self._paths()[1])
-
-
-VAL_SHOWN = ("val_loss", "val_accuracy")
-
-
-class EpochLine(keras.callbacks.Callback):
-    """Prints one line an epoch (stage, epoch, logged values, s/epoch, the stage's ETA), and
-    inside a long epoch a progress line every `interval` seconds (images/s, the epoch's ETA).
-
-    Args:
-        stage: str. epochs: int, the stage's epochs.
-        batch_size: int or `None`; with it the progress line counts images, else steps.
-        interval: float, seconds between progress lines inside an epoch.
-    """
-
-    def __init__(self, stage, epochs, batch_size=None, interval=60.0):
-        super().__init__()
-        self.stage, self.epochs, self.batch_size, self.interval = stage, epochs, batch_size, interval
-        self._start, self._first = None, None
-        self._epoch_start = self._last_line = None
-
-    def on_epoch_begin(self, epoch, logs=None):
-        if self._first is None:  # a resumed stage starts past epoch 0
-            self._start, self._first = time.time(), epoch
-        self._epoch, self._epoch_start = epoch, time.time()
-        self._last_line = self._epoch_start
-
-    def on_train_batch_end(self, batch, logs=None):
-        now = time.time()
-        if now - self._last_line < self.interval:
-            return
-        self._last_line = now
-        done, total = batch + 1, (self.params or {}).get("steps")
-        rate = done / (now - self._epoch_start)
-        unit, scale = ("images", self.batch_size) if self.batch_size else ("steps", 1)
-        eta = f", epoch ETA {(total - done) / rate:.0f} s" if total else ""
-        print(f"[{self.stage}] epoch {self._epoch + 1}/{self.epochs} step {done}" + (f"/{total}" if total else "")
-              + f" | {rate * scale:.0f} {unit}/s{eta}", flush=True)
-
-    def on_epoch_end(self, epoch, logs=None):
-        seconds = (time.time() - self._start) / (epoch + 1 - self._first)
-        shown = {k: v for k, v in (logs or {}).items() if not k.startswith("val_") or k in VAL_SHOWN}
-        values = " ".join(f"{key} {value:.4g}" for key, value in shown.items())
-        print(f"[{self.stage}] epoch {epoch + 1}/{self.epochs} {values} | {seconds:.1f} s/epoch, "
-              f"ETA {seconds * (self.epochs - epoch - 1):.0f} s", flush=True)
 
 
 def accuracy(model, dataset):
@@ -253,6 +210,9 @@ def fit_stage(
     folder = os.path.join(checkpoint_dir, stage) if checkpoint_dir else None
     if folder and is_done(checkpoint_dir, stage):
         target.load_weights(_done_path(checkpoint_dir, stage))
+        for callback in callbacks or []:
+            if isinstance(callback, RunProgress):
+                callback.skip(epochs)
         return history_from_csv(os.path.join(folder, "history.csv"))
 
     callbacks = [

@@ -40,6 +40,7 @@ def test_fitnets_stage_one_fits_the_hint_and_leaves_the_layers_after_it_alone():
                                  batch_size=8, verbose=0, callbacks=[snapshots])
     after_hints = snapshots.after_fit[0]
     assert hints.history["loss"][-1] < hints.history["loss"][0]
+    assert sorted(hints.history) == ["learning_rate", "loss"]  # the hint MSE; no student_loss 0, no accuracy
     after_hint_layer = [w.path for w in student.weights if w.path.split("/")[0].startswith(("s2_", "head"))]
     assert after_hint_layer
     for path in after_hint_layer:
