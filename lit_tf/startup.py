@@ -11,8 +11,7 @@ before `import tensorflow`:
     TF_ENABLE_ONEDNN_OPTS=1 python my_training.py
 
 oneDNN sums in other orders than Eigen: results agree to float32 rounding, and lit_tf's
-test against the LIT reference code passes either way (`TorchBatchNormalization` keeps
-Keras' BatchNorm arithmetic under oneDNN for that reason).
+test against the LIT reference code passes either way.
 
 Example:
 

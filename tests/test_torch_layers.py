@@ -55,26 +55,3 @@ def test_batch_norm_saves_and_loads_with_pytorchs_defaults(tmp_path):
     layer = keras.saving.load_model(path).get_layer("bn")
     assert isinstance(layer, torch_layers.TorchBatchNormalization)
     assert (layer.momentum, layer.epsilon) == (0.9, 1e-5)
-
-
-@pytest.mark.parametrize("training", [True, False])
-def test_the_fused_kernel_computes_what_keras_batch_norm_does(training, monkeypatch):
-    x = tf.constant(_x((4, 6, 6, 5)))
-    results = {}
-    for fused in (True, False):
-        bn = torch_layers.TorchBatchNormalization()
-        bn.build(x.shape)
-        rng = np.random.default_rng(1)
-        for variable in bn.weights:
-            variable.assign(rng.uniform(0.5, 1.5, variable.shape).astype("float32"))
-        if not fused:
-            monkeypatch.setattr(bn, "_fusable", lambda inputs, mask: False)
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            y = bn(x, training=training)
-            loss = tf.reduce_sum(y * tf.range(5, dtype="float32"))
-        gradients = tape.gradient(loss, [x, bn.gamma, bn.beta])
-        results[fused] = [y, *gradients, bn.moving_mean, bn.moving_variance]
-    assert torch_layers.TorchBatchNormalization()._fusable(x, None)
-    for ours, keras_ in zip(results[True], results[False]):
-        np.testing.assert_allclose(np.asarray(ours), np.asarray(keras_), rtol=1e-5, atol=1e-5)

@@ -5,10 +5,7 @@
   windows sit one pixel off PyTorch's: identical weights give another function.
 - `TorchBatchNormalization`: `BatchNorm2d`'s defaults (momentum 0.1, i.e. Keras 0.9; eps
   1e-5) and its moving variance, which PyTorch updates with the *unbiased* batch variance
-  (times n / (n - 1)) while normalising with the biased one. On TensorFlow it runs as one
-  fused kernel (`FusedBatchNormV3`, which returns that unbiased variance itself) instead of
-  Keras' chain of element-wise ops: the same arithmetic, a third less time in a training
-  step here (`bench.step_time`).
+  (times n / (n - 1)) while normalising with the biased one.
 
 Example:
 
@@ -46,15 +43,6 @@ def conv2d(x, filters, kernel_size, strides=1, name=None, groups=1, use_bias=Fal
     )(x)
 
 
-def _onednn_enabled():
-    """Whether TensorFlow runs its oneDNN kernels (`TF_ENABLE_ONEDNN_OPTS`); `True` if unknown."""
-    try:
-        from tensorflow.python.util import _pywrap_util_port
-    except ImportError:
-        return True
-    return bool(_pywrap_util_port.IsMklEnabled())
-
-
 @keras.saving.register_keras_serializable(package="lit_tf")
 class TorchBatchNormalization(layers.BatchNormalization):
     """`BatchNormalization` with PyTorch `BatchNorm2d`'s defaults and unbiased moving variance.
@@ -69,9 +57,6 @@ class TorchBatchNormalization(layers.BatchNormalization):
         super().__init__(momentum=momentum, epsilon=epsilon, **kwargs)
 
     def call(self, inputs, training=None, mask=None):
-        batch_statistics = bool(training and self.trainable)
-        if self._fusable(inputs, mask) and (not batch_statistics or not _onednn_enabled()):
-            return self._fused_call(inputs, batch_statistics)
         if not (training and self.trainable) or mask is not None or self.renorm:
             return super().call(inputs, training=training, mask=mask)
         inputs = keras.ops.cast(inputs, keras.backend.result_type(inputs.dtype, "float32"))
@@ -90,32 +75,3 @@ class TorchBatchNormalization(layers.BatchNormalization):
             epsilon=self.epsilon,
         )
         return keras.ops.cast(outputs, self.compute_dtype)
-
-    def _fusable(self, inputs, mask):
-        """Whether TensorFlow's fused kernel computes this call: NHWC float32, no mask or renorm."""
-        return (keras.backend.backend() == "tensorflow" and mask is None and not self.renorm
-                and not self.synchronized and len(inputs.shape) == 4 and self.axis in (3, -1)
-                and keras.backend.standardize_dtype(inputs.dtype) == "float32" and self.compute_dtype == "float32"
-                and self.variable_dtype == "float32")
-
-    def _fused_call(self, inputs, training):
-        import tensorflow as tf
-
-        channels = inputs.shape[-1]
-        scale = self.gamma.value if self.scale else tf.ones((channels,))
-        offset = self.beta.value if self.center else tf.zeros((channels,))
-        if not training:
-            outputs, *_ = tf.raw_ops.FusedBatchNormV3(
-                x=inputs, scale=scale, offset=offset, mean=self.moving_mean.value,
-                variance=self.moving_variance.value, epsilon=self.epsilon, is_training=False)
-            return outputs
-        # In training the kernel normalises with the biased batch variance and returns the
-        # unbiased one (n / (n - 1) times it): the value PyTorch's running variance moves to.
-        empty = tf.constant([], tf.float32)
-        outputs, mean, unbiased, *_ = tf.raw_ops.FusedBatchNormV3(
-            x=inputs, scale=scale, offset=offset, mean=empty, variance=empty, epsilon=self.epsilon,
-            is_training=True)
-        momentum = self.momentum
-        self.moving_mean.assign(self.moving_mean.value * momentum + mean * (1.0 - momentum))
-        self.moving_variance.assign(self.moving_variance.value * momentum + unbiased * (1.0 - momentum))
-        return outputs
