@@ -220,10 +220,11 @@ def fit_stage(
             piecewise_schedule(learning_rate, milestones, convention=schedule))]
           if learning_rate is not None else []),
         RaiseOnNaN(stage, nan_monitors),
+        # The epoch's line first, then what the caller's callbacks print (the run's ETA).
+        *([EpochLine(stage, epochs, batch_size=_batch_size(train_data, batch_size))] if verbose == "lines" else []),
         *(callbacks or []),
     ]
     if verbose == "lines":
-        callbacks.append(EpochLine(stage, epochs, batch_size=_batch_size(train_data, batch_size)))
         verbose = 0
     if keep_best:
         callbacks.append(KeepBestEpoch(target, folder and os.path.join(folder, "best")))

@@ -40,3 +40,11 @@ def test_a_run_plans_the_teachers_epochs_and_two_stages_a_student(tmp_path):
     adapted = experiment.ExperimentConfig(mode="lit", teacher_weights=str(weights), adapt_epochs=1, lit_epochs=2,
                                           finetune_epochs=1)
     assert experiment._planned_epochs(adapted) == 1 + 2 + 1
+
+
+def test_the_run_line_follows_the_epoch_line(capsys):
+    x, y = np.random.rand(8, 4), np.random.randint(0, 3, 8)
+    training.fit_stage(_model(), (x, y), epochs=1, learning_rate=0.1, stage="only", batch_size=8, verbose="lines",
+                       callbacks=[progress.RunProgress(epochs=1)])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("[only] epoch 1/1 ") and lines[1].startswith("[lit_tf] run: epoch 1/1 done")
