@@ -19,67 +19,76 @@ from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 from absl import logging  # noqa: E402
 
+from lit_tf import distribute  # noqa: E402
 from lit_tf import experiment  # noqa: E402
+from lit_tf import export  # noqa: E402
+from lit_tf import optimizers  # noqa: E402
+from lit_tf.data import cifar  # noqa: E402
+from lit_tf.data import pipeline  # noqa: E402
+from lit_tf.lit import SECTION_BN_UPDATES  # noqa: E402
+from trainers import config_flags  # noqa: E402
+
+FLAGS = flags.FLAGS
+_flag = config_flags.definer(FLAGS, experiment.ExperimentConfig(), __name__)  # defaults: the config's
 
 # === Run ===
-flags.DEFINE_enum("mode", "all", experiment.MODES, "teacher | lit | kd | fitnets | scratch | all.")
-flags.DEFINE_string("workdir", None, "Folder of this run: config, checkpoints, logs, result.json, export/.")
-flags.DEFINE_integer("seed", 0, "Random seed (validation carve, shuffling, initialisation).")
+_flag("enum", "mode", "teacher | lit | kd | fitnets | scratch | all.", enum_values=experiment.MODES)
+_flag("string", "workdir", "Folder of this run: config, checkpoints, logs, result.json, export/.", default=None)
+_flag("integer", "seed", "Random seed (validation carve, shuffling, initialisation).")
 # === Data ===
-flags.DEFINE_string("dataset", "cifar10", "cifar10 | cifar100 (tensorflow-datasets) | digits (bundled, offline) | "
-                    "image_folder (--image_dir).")
-flags.DEFINE_string("data_dir", None, "tensorflow-datasets folder (default: ~/tensorflow_datasets).")
-flags.DEFINE_string("cifar_dir", None, "A local cifar-10-batches-py folder; used instead of tfds.")
-flags.DEFINE_string("image_dir", None, "--dataset=image_folder: DIR/train/<class>/*.jpg and DIR/test/<class>/*.jpg.")
-flags.DEFINE_float("validation_fraction", 0.1, "Share of the training data held out for model selection.")
-flags.DEFINE_bool("augment", True, "Pad-4 random crop and horizontal flip of CIFAR training images.")
-flags.DEFINE_enum("normalization", "cifar", ["cifar", "imagenet"],
-                  "Channel statistics: the dataset's, or ImageNet's (the reference's; PyTorch CIFAR ResNets need it).")
-flags.DEFINE_enum("crop_padding", "reflect", ["reflect", "zeros"], "Border of the random crop (reference: zeros).")
+_flag("string", "dataset", "cifar10 | cifar100 (tensorflow-datasets) | digits (bundled, offline) | "
+      "image_folder (--image_dir).")
+_flag("string", "data_dir", "tensorflow-datasets folder (default: ~/tensorflow_datasets).")
+_flag("string", "cifar_dir", "A local cifar-10-batches-py folder; used instead of tfds.")
+_flag("string", "image_dir", "--dataset=image_folder: DIR/train/<class>/*.jpg and DIR/test/<class>/*.jpg.")
+_flag("float", "validation_fraction", "Share of the training data held out for model selection.")
+_flag("bool", "augment", "Pad-4 random crop and horizontal flip of CIFAR training images.")
+_flag("enum", "normalization", "Channel statistics: the dataset's, or ImageNet's (the reference's; PyTorch CIFAR "
+      "ResNets need it).", enum_values=cifar.NORMALIZATIONS)
+_flag("enum", "crop_padding", "Border of the random crop (reference: zeros).", enum_values=pipeline.CROP_PADDINGS)
 # === Models ===
-flags.DEFINE_string("teacher_arch", "resnet110", "Teacher: resnet<6n+2> or resnext<9n+2>.")
-flags.DEFINE_string("student_arch", "resnet20", "Student, with the teacher's section shapes.")
-flags.DEFINE_string("teacher_weights", None, "A trained teacher: .keras, .weights.h5 of --teacher_arch, or a "
-                    "PyTorch state dict of --teacher_arch (.npz; .th/.pt/.pth with torch installed).")
-flags.DEFINE_bool("train_teacher", False, "In lit/kd/fitnets modes, train the teacher when no weights are given.")
-flags.DEFINE_list("boundaries", ["stem", "section_1", "section_2", "section_3"], "Section boundary layers.")
-flags.DEFINE_string("hint_layer", None, "FitNets hint layer (default: the middle boundary).")
+_flag("string", "teacher_arch", "Teacher: resnet<6n+2> or resnext<9n+2>.")
+_flag("string", "student_arch", "Student, with the teacher's section shapes.")
+_flag("string", "teacher_weights", "A trained teacher: .keras, .weights.h5 of --teacher_arch, or a PyTorch state "
+      "dict of --teacher_arch (.npz; .th/.pt/.pth with torch installed).")
+_flag("bool", "train_teacher", "In lit/kd/fitnets modes, train the teacher when no weights are given.")
+_flag("list", "boundaries", "Section boundary layers.")
+_flag("string", "hint_layer", "FitNets hint layer (default: the middle boundary).")
 # === Teacher training ===
-flags.DEFINE_integer("teacher_epochs", 164, "Epochs of teacher training.")
-flags.DEFINE_float("teacher_learning_rate", 0.1, "Starting SGD rate of the teacher.")
-flags.DEFINE_list("teacher_milestones", ["81", "122"], "Epochs where the teacher's rate drops 10x.")
-flags.DEFINE_integer("adapt_epochs", 0, "With --teacher_weights: fine-tune the given teacher on the dataset this "
-                     "many epochs before distilling (e.g. a checkpoint trained on other pixels).")
-flags.DEFINE_float("adapt_learning_rate", 0.01, "Starting SGD rate of the teacher's adaptation.")
-flags.DEFINE_list("adapt_milestones", [], "Epochs where the adaptation's rate drops 10x.")
+_flag("integer", "teacher_epochs", "Epochs of teacher training.")
+_flag("float", "teacher_learning_rate", "Starting SGD rate of the teacher.")
+_flag("list", "teacher_milestones", "Epochs where the teacher's rate drops 10x.")
+_flag("integer", "adapt_epochs", "With --teacher_weights: fine-tune the given teacher on the dataset this many "
+      "epochs before distilling (e.g. a checkpoint trained on other pixels).")
+_flag("float", "adapt_learning_rate", "Starting SGD rate of the teacher's adaptation.")
+_flag("list", "adapt_milestones", "Epochs where the adaptation's rate drops 10x.")
 # === LIT (stage 1) and fine-tune (stage 2); baselines use the same two schedules ===
-flags.DEFINE_integer("lit_epochs", 175, "Stage-1 epochs.")
-flags.DEFINE_float("lit_learning_rate", 0.1, "Stage-1 starting rate.")
-flags.DEFINE_list("lit_milestones", ["100"], "Stage-1 epochs where the rate drops 10x.")
-flags.DEFINE_integer("finetune_epochs", 125, "Stage-2 epochs.")
-flags.DEFINE_float("finetune_learning_rate", 0.01, "Stage-2 starting rate.")
-flags.DEFINE_list("finetune_milestones", ["55"], "Stage-2 epochs where the rate drops 10x.")
-flags.DEFINE_float("beta", 0.75, "LIT: weight of KD against the summed IR losses.")
-flags.DEFINE_float("temperature", 6.0, "KD temperature.")
-flags.DEFINE_float("alpha", 0.95, "KD: weight of the hard-label cross-entropy.")
-flags.DEFINE_float("noise_stddev", 0.0, "LIT: Gaussian noise on the teacher activations fed to sections.")
-flags.DEFINE_float("momentum", 0.9, "SGD momentum.")
-flags.DEFINE_float("weight_decay", 1e-4, "Coupled L2 weight decay.")
-flags.DEFINE_enum("optimizer", "sgd", ["sgd", "torch_sgd"], "SGD momentum as Keras, or as PyTorch (the reference).")
-flags.DEFINE_enum("schedule", "milestones", ["milestones", "reference"],
-                  "Rates drop at each milestone epoch, or one epoch earlier (the reference's scheduler.step()).")
-flags.DEFINE_enum("section_bn_updates", "full_pass", ["full_pass", "both_passes"],
-                  "LIT: which passes update the sections' BatchNorm moving statistics: the student's full pass "
-                  "only, or also the teacher-fed section passes (the reference). Gradients are the same.")
-flags.DEFINE_bool("finetune_stem_and_head", True, "Fine-tune the whole student; false keeps the stem and head "
-                  "frozen in the fine-tune too, as the reference.")
-flags.DEFINE_integer("batch_size", 32, "Global batch size.")
+_flag("integer", "lit_epochs", "Stage-1 epochs.")
+_flag("float", "lit_learning_rate", "Stage-1 starting rate.")
+_flag("list", "lit_milestones", "Stage-1 epochs where the rate drops 10x.")
+_flag("integer", "finetune_epochs", "Stage-2 epochs.")
+_flag("float", "finetune_learning_rate", "Stage-2 starting rate.")
+_flag("list", "finetune_milestones", "Stage-2 epochs where the rate drops 10x.")
+_flag("float", "beta", "LIT: weight of KD against the summed IR losses.")
+_flag("float", "temperature", "KD temperature.")
+_flag("float", "alpha", "KD: weight of the hard-label cross-entropy.")
+_flag("float", "noise_stddev", "LIT: Gaussian noise on the teacher activations fed to sections.")
+_flag("float", "momentum", "SGD momentum.")
+_flag("float", "weight_decay", "Coupled L2 weight decay.")
+_flag("enum", "optimizer", "SGD momentum as Keras, or as PyTorch (the reference).", enum_values=optimizers.OPTIMIZERS)
+_flag("enum", "schedule", "Rates drop at each milestone epoch, or one epoch earlier (the reference's "
+      "scheduler.step()).", enum_values=optimizers.SCHEDULES)
+_flag("enum", "section_bn_updates", "LIT: which passes update the sections' BatchNorm moving statistics: the "
+      "student's full pass only, or also the teacher-fed section passes (the reference). Gradients are the same.",
+      enum_values=SECTION_BN_UPDATES)
+_flag("bool", "finetune_stem_and_head", "Fine-tune the whole student; false keeps the stem and head frozen in the "
+      "fine-tune too, as the reference.")
+_flag("integer", "batch_size", "Global batch size.")
 # === Distribution and export ===
-flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multi_worker", "tpu"], "tf.distribute strategy.")
-flags.DEFINE_integer("num_gpus", 0, "GPUs for --strategy=mirrored (0: all devices).")
-flags.DEFINE_enum("quantize", "none", ["none", "float16", "int8"], "Also export student_<quantize>.tflite.")
-flags.DEFINE_bool("export", True, "Export the student to SavedModel and TFLite.")
-FLAGS = flags.FLAGS
+_flag("enum", "strategy", "tf.distribute strategy.", enum_values=distribute.STRATEGIES)
+_flag("integer", "num_gpus", "GPUs for --strategy=mirrored (0: all devices).")
+_flag("enum", "quantize", "Also export student_<quantize>.tflite.", enum_values=export.QUANTIZATIONS)
+_flag("bool", "export", "Export the student to SavedModel and TFLite.")
 
 _INT_LISTS = ("teacher_milestones", "adapt_milestones", "lit_milestones", "finetune_milestones")
 

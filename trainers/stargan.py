@@ -21,24 +21,23 @@ from absl import flags  # noqa: E402
 from absl import logging  # noqa: E402
 
 from lit_tf.gan import experiment  # noqa: E402
+from trainers import config_flags  # noqa: E402
 
 FLAGS = flags.FlagValues()
 DEFAULTS = experiment.StarGANConfig()  # the flags' defaults are the config's
 
 
-def _flag(kind, name, help_text, **kwargs):
-    default = kwargs.pop("default", getattr(DEFAULTS, name, None))
-    getattr(flags, f"DEFINE_{kind}")(name, default, help=help_text, flag_values=FLAGS, **kwargs)
+_flag = config_flags.definer(FLAGS, DEFAULTS, __name__)
 
 
 # === Run ===
 _flag("enum", "mode", "teacher | lit | l2 | scratch | rand_init (untrained generators, scored).",
       enum_values=experiment.MODES)
-_flag("string", "workdir", "Folder of this run: config, checkpoints, samples, result.json, export/.")
+_flag("string", "workdir", "Folder of this run: config, checkpoints, samples, result.json, export/.", default=None)
 _flag("integer", "seed", "Random seed (shuffling, flips, target domains, initialisation).")
 # === Data ===
 _flag("string", "data_dir", "tensorflow-datasets folder holding celeb_a (default: ~/tensorflow_datasets).")
-_flag("list", "attributes", "CelebA attributes that make the domain label.", default=list(DEFAULTS.attributes))
+_flag("list", "attributes", "CelebA attributes that make the domain label.")
 _flag("integer", "image_size", "Image side; a multiple of 4 and of 2**d_strided_layers.")
 # === Models ===
 _flag("integer", "conv_dim", "Generator's first width (the trunk is 4x wider).")

@@ -12,6 +12,7 @@ import time
 import pytest
 from absl import flags
 
+from lit_tf import experiment
 from lit_tf import optimizers
 from trainers import cifar
 
@@ -42,6 +43,15 @@ def test_every_flagfile_parses_into_a_valid_configuration(flagfile):
         assert (config.batch_size, config.lit_learning_rate, config.lit_milestones, config.finetune_milestones,
                 config.beta, config.temperature, config.alpha) == (32, 0.1, (100,), (55,), 0.75, 6.0, 0.95)
         assert (config.lit_epochs, config.finetune_epochs) == (175, 125)
+
+
+def test_without_flags_the_configuration_is_the_configs_own_defaults():
+    try:
+        flags.FLAGS(["cifar", "--workdir=/tmp/unused"])
+        config = cifar.config_from_flags()
+    finally:
+        flags.FLAGS.unparse_flags()
+    assert config == experiment.ExperimentConfig()  # every default written once, in the config
 
 
 REFERENCE_FLAGFILES = [f for f in CIFAR_FLAGFILES if "110_to_" in f]

@@ -1,0 +1,51 @@
+"""absl flags whose defaults are a config dataclass's: each default is written once, in the config.
+
+Both trainers define their flags through `definer`: `define(kind, name, help)` makes the flag
+`--name` of absl type `kind` ("string", "integer", "float", "bool", "list", "enum") with the
+config's default; a tuple default becomes a list flag's list of strings.
+
+Example:
+
+>>> import dataclasses
+>>> import sys
+
+from absl import flags
+>>> @dataclasses.dataclass(frozen=True)
+... class Config:
+...     epochs: int = 3
+...     milestones: tuple = (1, 2)
+>>> values = flags.FlagValues()
+>>> define = definer(values, Config())
+>>> define("integer", "epochs", "Epochs.")
+>>> define("list", "milestones", "Rate drops.")
+>>> _ = values(["prog"])
+>>> values.epochs, values.milestones
+(3, ['1', '2'])
+"""
+
+import sys
+
+from absl import flags
+
+
+def definer(flag_values, defaults, module_name=None):
+    """Returns `define(kind, name, help_text, **kwargs)`, defaulting each flag to `defaults.<name>`.
+
+    `default=` in kwargs overrides (for flags that are not config fields, such as `--workdir`).
+    `module_name`: the trainer's `__name__`, under which `--help` lists the flags.
+    """
+
+    if module_name == "__main__":
+        module_name = sys.argv[0]  # absl's name for the main module's flags
+
+    def define(kind, name, help_text, **kwargs):
+        default = kwargs.pop("default") if "default" in kwargs else getattr(defaults, name)
+        if isinstance(default, tuple):
+            default = [str(value) for value in default]
+        if module_name:
+            kwargs["module_name"] = module_name
+        getattr(flags, f"DEFINE_{kind}")(name, default, help=help_text, flag_values=flag_values, **kwargs)
+        if module_name:  # a key flag of the trainer, as if it were defined there
+            flag_values.register_key_flag_for_module(module_name, flag_values[name])
+
+    return define
