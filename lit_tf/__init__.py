@@ -19,8 +19,9 @@ import importlib
 __version__ = "0.2.0"
 
 MODULES = (
-    "baselines", "compression", "convert", "data", "distribute", "experiment", "export", "finetune", "flops",
-    "gan", "lit", "losses", "models", "optimizers", "quiet", "reporting", "sections", "training", "workdir",
+    "baselines", "choices", "compression", "convert", "data", "distribute", "experiment", "export", "finetune",
+    "flops", "gan", "lit", "losses", "models", "optimizers", "progress", "quiet", "reporting", "sections",
+    "startup", "training", "workdir",
 )
 NAMES = {
     "CompressResult": "compression",

@@ -21,13 +21,14 @@ import os
 
 import tensorflow as tf
 
+from lit_tf.choices import check_choice
+
 STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
 
 
 def get_strategy(name="default", num_gpus=0, tpu_address=None):
     """Returns the strategy `name`; see the module docstring."""
-    if name not in STRATEGIES:
-        raise ValueError(f"strategy must be one of {STRATEGIES}. Received: strategy={name!r}")
+    check_choice("strategy", name, STRATEGIES)
     if name == "default":
         return tf.distribute.get_strategy()
     if name == "mirrored":

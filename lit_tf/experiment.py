@@ -39,10 +39,12 @@ from lit_tf import progress
 from lit_tf import sections
 from lit_tf import training
 from lit_tf import workdir as workdirs
+from lit_tf.choices import check_choice
 from lit_tf.compression import compress
 from lit_tf.data import cifar
 from lit_tf.data import pipeline
 from lit_tf.data import registry
+from lit_tf.export import QUANTIZATIONS
 from lit_tf.lit import SECTION_BN_UPDATES
 from lit_tf.reporting import export_student
 from lit_tf.reporting import model_summary
@@ -117,7 +119,7 @@ class ExperimentConfig:
         check_choice("mode", self.mode, MODES)
         registry.check_dataset(self.dataset)
         check_choice("strategy", self.strategy, distribute.STRATEGIES)
-        check_choice("quantize", self.quantize, ("none", "float16", "int8"))
+        check_choice("quantize", self.quantize, QUANTIZATIONS)
         check_choice("normalization", self.normalization, cifar.NORMALIZATIONS)
         check_choice("crop_padding", self.crop_padding, pipeline.CROP_PADDINGS)
         check_choice("optimizer", self.optimizer, optimizers.OPTIMIZERS)
@@ -145,11 +147,6 @@ class ExperimentConfig:
         """The `{"epochs", "learning_rate", "milestones"}` of stage 1 (LIT's) or 2 (fine-tune's)."""
         prefix = "lit" if number == 1 else "finetune"
         return {key: getattr(self, f"{prefix}_{key}") for key in ("epochs", "learning_rate", "milestones")}
-
-
-def check_choice(name, value, choices):
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {tuple(choices)}. Received: {name}={value!r}")
 
 
 def _build(config, arch, replicas):

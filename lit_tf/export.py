@@ -26,6 +26,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from lit_tf.choices import check_choice
+
 QUANTIZATIONS = ("none", "float16", "int8")
 FLOAT32_TOLERANCE = 1e-4
 FLOAT16_TOLERANCE = 1e-2  # relative to the output scale
@@ -247,8 +249,7 @@ def to_tflite(model, path, quantize="none", representative_data=None, sample_dat
         `ExportReport`; raises `ValueError` (and deletes the file) when the
         export is outside tolerance.
     """
-    if quantize not in QUANTIZATIONS:
-        raise ValueError(f"quantize must be one of {QUANTIZATIONS}. Received: quantize={quantize!r}")
+    check_choice("quantize", quantize, QUANTIZATIONS)
     if representative_data is not None:
         representative_data = representative_arrays(representative_data)
     settings = _litert_converter_settings(quantize, representative_data)

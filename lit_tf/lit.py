@@ -36,6 +36,7 @@ import keras
 
 from lit_tf import losses
 from lit_tf import sections
+from lit_tf.choices import check_choice
 
 SECTION_BN_UPDATES = ("full_pass", "both_passes")
 
@@ -70,9 +71,7 @@ class SectionLosses(keras.layers.Layer):
         super().__init__(**kwargs)
         if noise_stddev < 0:
             raise ValueError(f"noise_stddev must be >= 0. Received: noise_stddev={noise_stddev}")
-        if section_bn_updates not in SECTION_BN_UPDATES:
-            raise ValueError(f"section_bn_updates must be one of {SECTION_BN_UPDATES}. "
-                             f"Received: section_bn_updates={section_bn_updates!r}")
+        check_choice("section_bn_updates", section_bn_updates, SECTION_BN_UPDATES)
         self.section_bn_updates = section_bn_updates
         self.boundaries = list(boundaries)
         self.student_boundaries = list(student_boundaries or boundaries)

@@ -23,6 +23,8 @@ Example (a constant gradient of 1, the rate dropping from 0.1 to 0.01 before ste
 
 import keras
 
+from lit_tf.choices import check_choice
+
 OPTIMIZERS = ("sgd", "torch_sgd")
 SCHEDULES = ("milestones", "reference")
 
@@ -70,8 +72,7 @@ class TorchSGD(keras.optimizers.Optimizer):
 
 def sgd(learning_rate, momentum, kind="sgd"):
     """Keras' `SGD` (`kind="sgd"`) or `TorchSGD` (`"torch_sgd"`, the reference's arithmetic)."""
-    if kind not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {OPTIMIZERS}. Received: optimizer={kind!r}")
+    check_choice("optimizer", kind, OPTIMIZERS)
     optimizer = TorchSGD if kind == "torch_sgd" else keras.optimizers.SGD
     return optimizer(learning_rate, momentum=momentum)
 
@@ -94,8 +95,7 @@ def piecewise_schedule(learning_rate, milestones, factor=0.1, convention="milest
     >>> [round(schedule(epoch), 3) for epoch in range(4)]
     [0.1, 0.01, 0.01, 0.01]
     """
-    if convention not in SCHEDULES:
-        raise ValueError(f"schedule must be one of {SCHEDULES}. Received: schedule={convention!r}")
+    check_choice("schedule", convention, SCHEDULES)
     milestones = sorted(milestones)
     shift = 1 if convention == "reference" else 0
 

@@ -17,6 +17,7 @@ Example (with tensorflow-datasets' mock data, as the tests do):
 
 import tensorflow as tf
 
+from lit_tf.choices import check_choice
 from lit_tf.data import cifar
 
 ATTRIBUTES = ("Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young")  # the paper's five
@@ -96,8 +97,7 @@ def provide_dataset(split, batch_size, image_size=128, attributes=ATTRIBUTES, da
         seed: int, for shuffling, flips and target sampling.
         augment: bool or None (random flips on "train" only).
     """
-    if split not in SPLITS:
-        raise ValueError(f"split must be one of {SPLITS}. Received: split={split!r}")
+    check_choice("split", split, SPLITS)
     if batch_size <= 0 or image_size <= 0:
         raise ValueError(f"batch_size and image_size must be > 0. Received: batch_size={batch_size}, "
                          f"image_size={image_size}")

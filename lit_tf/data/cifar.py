@@ -29,6 +29,7 @@ import socket
 
 import numpy as np
 
+from lit_tf.choices import check_choice
 from lit_tf.data import pipeline
 
 NUM_CLASSES = {"cifar10": 10, "cifar100": 100}
@@ -125,8 +126,7 @@ def load_tfds(name="cifar10", data_dir=None):
 
 
 def check_dataset(name):
-    if name not in NUM_CLASSES:
-        raise ValueError(f"dataset must be one of {sorted(NUM_CLASSES)}. Received: dataset={name!r}")
+    check_choice("dataset", name, sorted(NUM_CLASSES))
 
 
 def load_split(cifar_dir, split, validation_fraction=0.1, seed=0, dataset="cifar10", data_dir=None):
@@ -148,8 +148,7 @@ NORMALIZATIONS = ("cifar", "imagenet")
 
 def normalization_stats(normalization="cifar", dataset="cifar10"):
     """`(mean, std)` per channel in [0, 255] pixels: the dataset's own, or ImageNet's."""
-    if normalization not in NORMALIZATIONS:
-        raise ValueError(f"normalization must be one of {NORMALIZATIONS}. Received: normalization={normalization!r}")
+    check_choice("normalization", normalization, NORMALIZATIONS)
     if normalization == "imagenet":
         return pipeline.IMAGENET_MEAN, pipeline.IMAGENET_STD
     return MEAN[dataset], STD[dataset]

@@ -13,6 +13,8 @@ Example:
 import numpy as np
 import tensorflow as tf
 
+from lit_tf.choices import check_choice
+
 SPLITS = ("train", "validation", "test")
 CROP_PADDINGS = ("reflect", "zeros")
 # ImageNet's channel statistics in [0, 255] pixels: the LIT reference normalises CIFAR with
@@ -22,8 +24,7 @@ IMAGENET_STD = [0.229 * 255, 0.224 * 255, 0.225 * 255]
 
 
 def check_split(split):
-    if split not in SPLITS:
-        raise ValueError(f"split must be one of {SPLITS}. Received: split={split!r}")
+    check_choice("split", split, SPLITS)
 
 
 def split_validation(images, labels, fraction, seed):
@@ -45,8 +46,7 @@ def pad_crop_flip(image, seed, pad=4, padding="reflect"):
     `padding` is "reflect" or "zeros" (black pixels, as torchvision's `RandomCrop(32,
     padding=4)` that the LIT reference uses); apply it to pixels before normalisation.
     """
-    if padding not in CROP_PADDINGS:
-        raise ValueError(f"crop_padding must be one of {CROP_PADDINGS}. Received: crop_padding={padding!r}")
+    check_choice("crop_padding", padding, CROP_PADDINGS)
     height, width = image.shape[0], image.shape[1]
     mode = "REFLECT" if padding == "reflect" else "CONSTANT"
     padded = tf.pad(image, [[pad, pad], [pad, pad], [0, 0]], mode=mode)
@@ -70,8 +70,7 @@ def make_dataset(images, labels, batch_size, mean, std, training, augment, seed,
     """
     if batch_size <= 0:
         raise ValueError(f"batch_size must be > 0. Received: batch_size={batch_size}")
-    if crop_padding not in CROP_PADDINGS:
-        raise ValueError(f"crop_padding must be one of {CROP_PADDINGS}. Received: crop_padding={crop_padding!r}")
+    check_choice("crop_padding", crop_padding, CROP_PADDINGS)
     mean = tf.constant(mean, tf.float32)
     std = tf.constant(std, tf.float32)
     dataset = tf.data.Dataset.from_tensor_slices((images, labels.astype("int32"))).cache()

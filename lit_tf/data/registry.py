@@ -12,6 +12,7 @@ Example:
 [123.675, 116.28, 103.53]
 """
 
+from lit_tf.choices import check_choice
 from lit_tf.data import cifar
 from lit_tf.data import digits
 from lit_tf.data import image_folder
@@ -20,8 +21,7 @@ DATASETS = ("cifar10", "cifar100", "digits", "image_folder")
 
 
 def check_dataset(name):
-    if name not in DATASETS:
-        raise ValueError(f"dataset must be one of {DATASETS}. Received: dataset={name!r}")
+    check_choice("dataset", name, DATASETS)
 
 
 def _check_image_dir(name, image_dir):

@@ -34,6 +34,7 @@ Example: a LIT step on tiny generators (6 blocks -> 2, two sections):
 import keras
 
 from lit_tf import sections
+from lit_tf.choices import check_choice
 from lit_tf.gan.stargan import StarGAN
 from lit_tf.lit import SectionLosses
 
@@ -63,8 +64,7 @@ class GeneratorDistiller(StarGAN):
 
     def __init__(self, teacher, student, discriminator=None, method="lit", boundaries=None,
                  student_boundaries=None, beta=0.0, noise_stddev=0.0, n_critic=5, seed=None, **kwargs):
-        if method not in METHODS:
-            raise ValueError(f"method must be one of {METHODS}. Received: method={method!r}")
+        check_choice("method", method, METHODS)
         if not 0.0 <= beta <= 1.0:
             raise ValueError(f"beta must be in [0, 1]. Received: beta={beta}")
         if beta > 0 and discriminator is None:

@@ -44,6 +44,7 @@ from lit_tf import gan_metrics
 from lit_tf import sections
 from lit_tf import training
 from lit_tf import workdir as workdirs
+from lit_tf.choices import check_choice
 from lit_tf.data import celeba
 from lit_tf.flops import count_flops
 from lit_tf.gan.distill import GeneratorDistiller
@@ -100,8 +101,7 @@ class StarGANConfig:
     export: bool = True
 
     def __post_init__(self):
-        if self.mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}. Received: mode={self.mode!r}")
+        check_choice("mode", self.mode, MODES)
         stargan.check_image_size(self.image_size, 4, "the generator down-samples twice")
         stargan.check_image_size(self.image_size, 2**self.d_strided_layers,
                                  f"the discriminator halves it d_strided_layers={self.d_strided_layers} times")
