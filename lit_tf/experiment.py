@@ -52,7 +52,6 @@ from lit_tf.reporting import model_summary
 MODES = ("teacher", "lit", "kd", "fitnets", "scratch", "all")
 # Settings added after runs were started, with the value those runs used (see workdir.claim).
 ASSUMED_IN_OLDER_RUNS = {"section_bn_updates": "both_passes"}
-STUDENT_METHODS = ("lit", "kd", "fitnets", "scratch")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -177,32 +176,45 @@ def _students(config):
     return STUDENT_METHODS if config.mode == "all" else (() if config.mode == "teacher" else (config.mode,))
 
 
-def _train_student(method, config, teacher, student, data, fit_kwargs):
+def _kd_settings(config):
+    return dict(temperature=config.temperature, alpha=config.alpha, momentum=config.momentum,
+                weight_decay=config.weight_decay, optimizer=config.optimizer)
+
+
+def _lit(config, teacher, student, data, fit_kwargs):
+    compress(teacher, student, list(config.boundaries), data["train"], data["validation"],
+             lit_epochs=config.lit_epochs, lit_learning_rate=config.lit_learning_rate,
+             lit_milestones=config.lit_milestones, finetune_epochs=config.finetune_epochs,
+             finetune_learning_rate=config.finetune_learning_rate, finetune_milestones=config.finetune_milestones,
+             beta=config.beta, noise_stddev=config.noise_stddev, finetune_stem_and_head=config.finetune_stem_and_head,
+             section_bn_updates=config.section_bn_updates, **_kd_settings(config), **fit_kwargs)
+
+
+def _kd(config, teacher, student, data, fit_kwargs):
+    baselines.distill_kd(teacher, student, data["train"], data["validation"], stage1=config.stage(1),
+                         stage2=config.stage(2), **_kd_settings(config), **fit_kwargs)
+
+
+def _fitnets(config, teacher, student, data, fit_kwargs):
     boundaries = list(config.boundaries)
-    kd = dict(temperature=config.temperature, alpha=config.alpha, momentum=config.momentum,
-              weight_decay=config.weight_decay, optimizer=config.optimizer)
-    if method == "lit":
-        compress(teacher, student, boundaries, data["train"], data["validation"],
-                 lit_epochs=config.lit_epochs, lit_learning_rate=config.lit_learning_rate,
-                 lit_milestones=config.lit_milestones, finetune_epochs=config.finetune_epochs,
-                 finetune_learning_rate=config.finetune_learning_rate,
-                 finetune_milestones=config.finetune_milestones, beta=config.beta,
-                 noise_stddev=config.noise_stddev, finetune_stem_and_head=config.finetune_stem_and_head,
-                 section_bn_updates=config.section_bn_updates,
-                 **kd, **fit_kwargs)
-    elif method == "kd":
-        baselines.distill_kd(teacher, student, data["train"], data["validation"], stage1=config.stage(1),
-                             stage2=config.stage(2), **kd, **fit_kwargs)
-    elif method == "fitnets":
-        hint = config.hint_layer or boundaries[len(boundaries) // 2]
-        baselines.fitnets(teacher, student, hint, data["train"], data["validation"], stage1=config.stage(1),
-                          stage2=config.stage(2), **kd, **fit_kwargs)
-    else:  # scratch: labels alone, the same two schedules
-        for number in (1, 2):
-            baselines.train_supervised(student, data["train"], data["validation"], **config.stage(number),
-                                       momentum=config.momentum, weight_decay=config.weight_decay,
-                                       optimizer=config.optimizer,
-                                       stage=f"scratch_stage{number}", keep_best=number == 2, **fit_kwargs)
+    hint = config.hint_layer or boundaries[len(boundaries) // 2]
+    baselines.fitnets(teacher, student, hint, data["train"], data["validation"], stage1=config.stage(1),
+                      stage2=config.stage(2), **_kd_settings(config), **fit_kwargs)
+
+
+def _scratch(config, teacher, student, data, fit_kwargs):
+    del teacher  # labels alone, over the same two schedules
+    for number in (1, 2):
+        baselines.train_supervised(student, data["train"], data["validation"], **config.stage(number),
+                                   momentum=config.momentum, weight_decay=config.weight_decay,
+                                   optimizer=config.optimizer, stage=f"scratch_stage{number}",
+                                   keep_best=number == 2, **fit_kwargs)
+
+
+# The student methods, each `(config, teacher, student, data, fit_kwargs)`: two stages on the
+# same two schedules (LIT's stage 1 and fine-tune), so only the method differs.
+METHODS = {"lit": _lit, "kd": _kd, "fitnets": _fitnets, "scratch": _scratch}
+STUDENT_METHODS = tuple(METHODS)
 
 
 def _check_models(config):
@@ -264,7 +276,7 @@ def _train(config, data, replicas, fit_kwargs, notes):
         print(f"[lit_tf] {method}: {source} -> {config.student_arch}", flush=True)
         keras.utils.set_random_seed(config.seed)
         trained[method] = _build(config, config.student_arch, replicas)
-        _train_student(method, config, trained.get("teacher"), trained[method], data, fit_kwargs)
+        METHODS[method](config, trained.get("teacher"), trained[method], data, fit_kwargs)
     return trained
 
 
