@@ -186,7 +186,8 @@ class LITDistiller(keras.Model):
         except ValueError:
             self._student_head = None  # the head needs more than the last boundary: no shared pass
         self._shared_first_section = False  # decided when the training function is made
-        self._step_losses = None
+        self._in_train_step = False
+        self._step_losses = None  # (logits, (ir_losses, teacher_logits)) of the step's shared pass
         self._kd_loss = losses.KDLoss(temperature, alpha)
 
         self.kd_loss_tracker = keras.metrics.Mean(name="kd_loss")
@@ -276,11 +277,16 @@ class LITDistiller(keras.Model):
 
     def train_step(self, data):
         with self.stem_and_head_frozen():
-            return super().train_step(data)
+            self._in_train_step = True
+            try:
+                return super().train_step(data)
+            finally:
+                self._in_train_step = False
 
     def call(self, inputs, training=None):
-        if training and self._shared_first_section:
-            logits, self._step_losses = self._shared_pass(inputs)
+        if training and self._in_train_step and self._shared_first_section:
+            logits, step_losses = self._shared_pass(inputs)
+            self._step_losses = (logits, step_losses)
             return logits
         return self.student(inputs, training=training)
 
@@ -303,9 +309,9 @@ class LITDistiller(keras.Model):
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         if y_pred is None:
             y_pred = self(x, training=training)
-        step_losses, self._step_losses = self._step_losses, None
-        if training and step_losses is not None:
-            ir_losses, teacher_logits = step_losses  # from this step's shared pass (`call`)
+        shared, self._step_losses = self._step_losses, None
+        if training and shared is not None and shared[0] is y_pred:
+            ir_losses, teacher_logits = shared[1]  # from this step's shared pass (`call`)
         else:
             ir_losses, teacher_logits = self.section_losses(x, training=training)
         ir_loss = keras.ops.sum(keras.ops.stack(ir_losses))

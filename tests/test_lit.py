@@ -82,6 +82,19 @@ def test_a_copied_stem_lets_the_step_run_section_one_once_with_the_same_losses_a
     assert any(not np.allclose(a, b) for a, b in zip(shared_weights, initial[1]))
 
 
+def test_the_shared_step_does_not_run_the_separate_section_passes():
+    teacher, student = _pair()
+    sections.copy_stem_and_head(teacher, student, B)
+    distiller = LITDistiller(teacher, student, B)
+    distiller.compile("sgd")
+    calls, separate = [], distiller.section_losses.call
+    distiller.section_losses.call = lambda *args, **kwargs: calls.append(1) or separate(*args, **kwargs)
+    distiller.train_on_batch(*test_case.tiny_data(8))
+    assert calls == []  # the IR losses came from the shared pass
+    distiller.evaluate(*test_case.tiny_data(8), verbose=0)
+    assert calls  # evaluation has no shared pass: the teacher-fed sections run
+
+
 def test_section_one_runs_twice_when_the_stems_differ_or_noise_is_added():
     teacher, student = _pair()
     assert not LITDistiller(teacher, student, B).shares_first_section()  # stems initialised apart
