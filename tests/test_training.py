@@ -6,6 +6,7 @@ import keras
 import numpy as np
 import pytest
 
+from lit_tf import progress
 from lit_tf import training
 
 
@@ -89,7 +90,7 @@ def test_history_keeps_the_last_row_of_an_epoch_run_twice(tmp_path):
 
 
 def test_epoch_line_names_stage_epoch_losses_and_eta(capsys):
-    line = training.EpochLine("lit", epochs=3)
+    line = progress.EpochLine("lit", epochs=3)
     line.on_epoch_begin(0)
     line.on_epoch_end(0, {"loss": 0.5, "ir_loss_1": 0.25, "val_accuracy": 0.75, "val_ir_loss_1": 9.0})
     printed = capsys.readouterr().out
@@ -105,8 +106,8 @@ def test_json_and_weights_are_written_whole(tmp_path):
 
 def test_inside_a_long_epoch_a_progress_line_gives_images_per_second_and_the_epoch_eta(capsys, monkeypatch):
     clock = iter([100.0, 100.0, 130.0, 170.0, 200.0])
-    monkeypatch.setattr(training.time, "time", lambda: next(clock))
-    line = training.EpochLine("kd", epochs=2, batch_size=32, interval=60.0)
+    monkeypatch.setattr(progress.time, "time", lambda: next(clock))
+    line = progress.EpochLine("kd", epochs=2, batch_size=32, interval=60.0)
     line.set_params({"steps": 100})
     line.on_epoch_begin(0)            # t = 100
     line.on_train_batch_end(9)        # t = 130: under a minute since the epoch began, no line
