@@ -2,7 +2,7 @@
 
 TensorFlow turns its oneDNN kernels on by default only on CPUs with AVX-512 or AMX
 features; elsewhere (this project's AVX2 machines) it runs Eigen's, whose convolution
-gradients are slow: here a LIT step with oneDNN takes about half the time
+gradients are slow: here a training step with oneDNN takes about 0.7x the time
 (`python -m bench.step_time`). `TF_ENABLE_ONEDNN_OPTS` is read once, when TensorFlow is
 imported, so entry points call `import_tensorflow()` before anything imports it; an
 explicit `TF_ENABLE_ONEDNN_OPTS=0` in the environment wins. In your own scripts, set it
