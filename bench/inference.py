@@ -12,15 +12,15 @@ compares each student speed-up with the FLOP ratio (goal: TFLite >= 0.9 of it).
 """
 
 import os
-import statistics
 import tempfile
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 from absl import logging  # noqa: E402
+
+from bench import report  # noqa: E402
 
 flags.DEFINE_string("teacher", "resnet110", "Teacher architecture.")
 flags.DEFINE_string("student", "resnet20", "Student architecture.")
@@ -30,24 +30,13 @@ flags.DEFINE_integer("threads", 2, "TFLite interpreter threads.")
 FLAGS = flags.FLAGS
 
 
-def median_seconds(function, runs, warmup=3):
-    for _ in range(warmup):
-        function()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def keras_latency(model, batch, runs):
     import numpy as np
     import tensorflow as tf
 
     x = tf.constant(np.random.default_rng(0).normal(size=(batch, *model.input_shape[1:])).astype("float32"))
     forward = tf.function(lambda images: model(images, training=False))
-    return median_seconds(lambda: forward(x).numpy(), runs)
+    return report.median_seconds(lambda: forward(x).numpy(), runs)
 
 
 def tflite_latency(path, batch, runs, threads):
@@ -66,7 +55,7 @@ def tflite_latency(path, batch, runs, threads):
         interpreter.set_tensor(detail["index"], x)
         interpreter.invoke()
 
-    return median_seconds(invoke, runs)
+    return report.median_seconds(invoke, runs)
 
 
 def profile(arch, folder):

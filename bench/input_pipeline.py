@@ -13,7 +13,6 @@ the other on the same cores; the last line is pipeline/LIT (goal: >= 3).
 
 import os
 import pickle
-import statistics
 import tempfile
 import time
 
@@ -22,6 +21,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
+from bench import report  # noqa: E402
 from bench import step_time  # noqa: E402,F401  (its flags: --batch_size, --image_size, --steps, --warmup)
 from bench import step_worker  # noqa: E402
 
@@ -61,24 +61,13 @@ def pipeline_images_per_second(cifar_dir, batch_size, batches):
     return images / (time.perf_counter() - start)
 
 
-def _median_seconds(function, steps, warmup):
-    for _ in range(warmup):
-        function()
-    seconds = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        function()
-        seconds.append(time.perf_counter() - start)
-    return statistics.median(seconds)
-
-
 def main(argv):
     del argv
     with tempfile.TemporaryDirectory() as folder:
         cifar_dir = FLAGS.cifar_dir or synthetic_archive(folder, FLAGS.images)
         pipeline = pipeline_images_per_second(cifar_dir, FLAGS.batch_size, FLAGS.batches)
     functions = step_worker.step_functions(FLAGS.teacher, FLAGS.student, FLAGS.image_size, FLAGS.batch_size)
-    lit_seconds = _median_seconds(functions["lit"], FLAGS.steps, FLAGS.warmup)
+    lit_seconds = report.median_seconds(functions["lit"], FLAGS.steps, FLAGS.warmup)
     lit = FLAGS.batch_size / lit_seconds
     source = FLAGS.cifar_dir or f"synthetic archive of {FLAGS.images} images"
     print(f"batch {FLAGS.batch_size}; data: {source}\n")

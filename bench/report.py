@@ -1,4 +1,4 @@
-"""Turns benchmark measurements into tables, ratios, report.md and the plot.
+"""Turns benchmark measurements into tables, ratios, report.md and the plot; times calls.
 
 Example:
 
@@ -14,6 +14,8 @@ Example:
 """
 
 import os
+import statistics
+import time
 
 import numpy as np
 
@@ -130,3 +132,15 @@ def step_time_ratios(median):
         "kd/(teacher_fwd+student)": median["kd"] / floor,
         "lit/lit_floor": median["lit"] / lit_floor,
     }
+
+
+def median_seconds(function, runs, warmup=3):
+    """The median wall time of `runs` calls of `function`, after `warmup` untimed ones."""
+    for _ in range(warmup):
+        function()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
