@@ -238,6 +238,21 @@ class LITDistiller(keras.Model):
     def trainable_variables(self):
         return self.trainable_weights
 
+    @property
+    def non_trainable_weights(self):
+        """Every other weight (teacher, student stem and head, statistics), whatever the flags.
+
+        Keeps the split fixed while `stem_and_head_frozen` flips the flags inside a step: the
+        JAX trainer passes the variables in as two lists made before the step.
+        """
+        trained = {id(weight) for weight in self.trainable_weights}
+        return [weight for weight in self.weights if id(weight) not in trained]
+
+    @property
+    def non_trainable_variables(self):
+        trained = {id(variable) for variable in self.trainable_weights}
+        return [variable for variable in self.variables if id(variable) not in trained]
+
     @contextlib.contextmanager
     def stem_and_head_frozen(self):
         """Within it, the student's stem and head are frozen (BatchNorm in inference mode), as
@@ -275,11 +290,12 @@ class LITDistiller(keras.Model):
             self._shared_first_section, force = shared, True
         return super().make_train_function(force=force)
 
-    def train_step(self, data):
+    def train_step(self, *args):
+        # `(data)` on TensorFlow and torch, `(state, data)` on JAX.
         with self.stem_and_head_frozen():
             self._in_train_step = True
             try:
-                return super().train_step(data)
+                return super().train_step(*args)
             finally:
                 self._in_train_step = False
 

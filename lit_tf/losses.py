@@ -24,11 +24,14 @@ Example:
 """
 
 import keras
-import tensorflow as tf
 
 
 def replica_count():
-    """The number of replicas in sync under the current strategy."""
+    """The number of replicas in sync under the current `tf.distribute` strategy; 1 on other backends."""
+    if keras.backend.backend() != "tensorflow":
+        return 1
+    import tensorflow as tf
+
     return tf.distribute.get_strategy().num_replicas_in_sync
 
 

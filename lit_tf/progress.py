@@ -98,8 +98,8 @@ class RunProgress(keras.callbacks.Callback):
         """Counts one epoch of `seconds` and prints the run's ETA."""
         self.done, self.timed, self.seconds = self.done + 1, self.timed + 1, self.seconds + seconds
         left = max(self.epochs - self.done, 0)
-        print(f"[lit_tf] run: epoch {self.done}/{self.epochs} done, ETA ~{seconds_text(self.seconds / self.timed * left)}",
-              flush=True)
+        eta = seconds_text(self.seconds / self.timed * left)
+        print(f"[lit_tf] run: epoch {self.done}/{self.epochs} done, ETA ~{eta}", flush=True)
 
 
 def seconds_text(seconds):
