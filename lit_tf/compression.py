@@ -24,7 +24,6 @@ from typing import NamedTuple
 import keras
 
 from lit_tf import optimizers
-from lit_tf import sections
 from lit_tf.finetune import KDDistiller
 from lit_tf.lit import LITDistiller
 from lit_tf.training import fit_stage
@@ -171,22 +170,7 @@ def compress(
     if student_boundaries is not None:
         _check_arguments(student_boundaries, {})
     student_boundaries = list(student_boundaries or boundaries)
-    sections.check_compatible(teacher, student, list(boundaries), student_boundaries)
-    check_data(teacher, train_data)
-    if val_data is not None:
-        check_data(teacher, val_data, "val_data")
-    if init_from_teacher:
-        try:
-            sections.copy_stem_and_head(teacher, student, boundaries, student_boundaries)
-        except ValueError as error:
-            raise ValueError(
-                f"{error} Pass init_from_teacher=False to keep the student's own stem and head."
-            ) from error
-    fit_kwargs = {"batch_size": batch_size, "verbose": verbose, "callbacks": callbacks,
-                  "checkpoint_dir": checkpoint_dir, "schedule": schedule}
-
-    if verbose:
-        print(f"[lit_tf] Stage 1/2, LIT: {lit_epochs} epochs, sections {student_boundaries[1:]}")
+    # Cuts both models once and checks their boundary shapes; nothing trains before the data is checked.
     lit = LITDistiller(
         teacher,
         student,
@@ -199,6 +183,22 @@ def compress(
         weight_decay=weight_decay,
         section_bn_updates=section_bn_updates,
     )
+    student_cut = lit.section_losses.student_cut
+    check_data(teacher, train_data)
+    if val_data is not None:
+        check_data(teacher, val_data, "val_data")
+    if init_from_teacher:
+        try:
+            student_cut.copy_stem_and_head_from(lit.section_losses.teacher_cut)
+        except ValueError as error:
+            raise ValueError(
+                f"{error} Pass init_from_teacher=False to keep the student's own stem and head."
+            ) from error
+    fit_kwargs = {"batch_size": batch_size, "verbose": verbose, "callbacks": callbacks,
+                  "checkpoint_dir": checkpoint_dir, "schedule": schedule}
+
+    if verbose:
+        print(f"[lit_tf] Stage 1/2, LIT: {lit_epochs} epochs, sections {student_boundaries[1:]}")
     lit.compile(optimizer=optimizers.sgd(lit_learning_rate, momentum, optimizer), metrics=[accuracy_metric()])
     # The student's best epoch is chosen after fine-tuning, not here.
     lit_history = fit_stage(
@@ -209,9 +209,9 @@ def compress(
     if verbose:
         trained = "whole student" if finetune_stem_and_head else "sections (stem and head frozen, as the reference)"
         print(f"[lit_tf] Stage 2/2, fine-tune: {finetune_epochs} epochs, {trained}")
-    sections.freeze_outside_sections(student, student_boundaries, frozen=False)
+    student_cut.freeze_stem_and_head(frozen=False)
     if not finetune_stem_and_head:
-        sections.freeze_stem_and_head_weights(student, student_boundaries)
+        student_cut.freeze_stem_and_head_weights()
     try:
         finetune_history = finetune_with_kd(
             teacher, student, train_data, val_data, epochs=finetune_epochs,
@@ -219,5 +219,5 @@ def compress(
             alpha=alpha, momentum=momentum, weight_decay=weight_decay, optimizer=optimizer, **fit_kwargs,
         )
     finally:
-        sections.freeze_outside_sections(student, student_boundaries, frozen=False)
+        student_cut.freeze_stem_and_head(frozen=False)
     return CompressResult(student, lit_history, finetune_history)

@@ -217,21 +217,25 @@ METHODS = {"lit": _lit, "kd": _kd, "fitnets": _fitnets, "scratch": _scratch}
 STUDENT_METHODS = tuple(METHODS)
 
 
-def _check_models(config):
-    """Fails before anything is trained or written when the models cannot be built or cut.
+def _teacher(config, replicas):
+    """The teacher, loaded from `teacher_weights` or built to be trained; `None` for `--mode=scratch`.
 
-    Builds both architectures (and loads the teacher's weights, checking a PyTorch
-    state dict name by name) only to compare their section boundaries, so a typo
-    costs seconds, not a claimed workdir.
+    Loaded once per run, before the workdir is claimed: weights that do not fit fail here.
+    """
+    keras.utils.set_random_seed(config.seed)  # a teacher trained here starts from the seed's weights
+    if config.teacher_weights:
+        return _load_teacher(config, replicas)
+    return None if config.mode == "scratch" else _build(config, config.teacher_arch, replicas)
+
+
+def _check_student(config, teacher):
+    """Fails before anything is trained or written when the student cannot be built or cut like the teacher.
+
+    A typo costs seconds, not a claimed workdir.
     """
     student = _build(config, config.student_arch, replicas=1)
-    if config.mode in ("teacher", "scratch"):
-        return
-    if config.teacher_weights:
-        teacher = _load_teacher(config, replicas=1)
-    else:
-        teacher = _build(config, config.teacher_arch, replicas=1)
-    sections.check_compatible(teacher, student, list(config.boundaries), list(config.boundaries))
+    if config.mode not in ("teacher", "scratch"):
+        sections.check_compatible(teacher, student, list(config.boundaries), list(config.boundaries))
 
 
 def _data(config):
@@ -245,16 +249,12 @@ def _data(config):
     }
 
 
-def _train(config, data, replicas, fit_kwargs, notes):
+def _train(config, teacher, data, replicas, fit_kwargs, notes):
     """Returns `{"teacher": model, method: student, ...}`, trained (or loaded when done).
 
     Adds what the result reports beyond the models to `notes`.
     """
-    trained = {}
-    if config.teacher_weights:
-        trained["teacher"] = _load_teacher(config, replicas)
-    elif config.mode != "scratch":
-        trained["teacher"] = _build(config, config.teacher_arch, replicas)
+    trained = {} if teacher is None else {"teacher": teacher}
     supervised = dict(momentum=config.momentum, weight_decay=config.weight_decay, optimizer=config.optimizer,
                       **fit_kwargs)
     if "teacher" in trained and not config.teacher_weights:
@@ -299,7 +299,9 @@ def run(config, workdir):
     start = time.time()
     strategy = distribute.get_strategy(config.strategy, config.num_gpus)  # first: before any TF op
     data = _data(config)  # bad data and bad models fail here, before the workdir is claimed
-    _check_models(config)
+    with strategy.scope():
+        teacher = _teacher(config, strategy.num_replicas_in_sync)
+    _check_student(config, teacher)
     chief = distribute.is_chief()
     if chief:
         workdirs.claim(workdir, dataclasses.asdict(config), ASSUMED_IN_OLDER_RUNS)
@@ -310,7 +312,7 @@ def run(config, workdir):
         notes = {}
         fit_kwargs = {"checkpoint_dir": checkpoint_dir, "verbose": "lines", "schedule": config.schedule,
                       "callbacks": [progress.RunProgress(_planned_epochs(config))]}
-        trained = _train(config, data, strategy.num_replicas_in_sync, fit_kwargs, notes)
+        trained = _train(config, teacher, data, strategy.num_replicas_in_sync, fit_kwargs, notes)
     result = {"mode": config.mode, "dataset": config.dataset}
     if "teacher" in trained:
         result["teacher"] = model_summary(trained["teacher"], data["test"], config.teacher_arch)

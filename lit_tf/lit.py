@@ -75,11 +75,14 @@ class SectionLosses(keras.layers.Layer):
         self.section_bn_updates = section_bn_updates
         self.boundaries = list(boundaries)
         self.student_boundaries = list(student_boundaries or boundaries)
-        sections.check_compatible(teacher, student, self.boundaries, self.student_boundaries)
+        # Each model is cut once, here; LITDistiller and `compress` use these cuts.
+        self.teacher_cut = sections.Sections(teacher, self.boundaries)
+        self.student_cut = sections.Sections(student, self.student_boundaries)
+        self.teacher_cut.check_compatible(self.student_cut)
         sections.freeze(teacher)
         self.noise_stddev = noise_stddev
-        self.teacher_boundaries = sections.boundary_model(teacher, self.boundaries)
-        self.student_sections = sections.cut(student, self.student_boundaries)
+        self.teacher_boundaries = self.teacher_cut.features
+        self.student_sections = self.student_cut.sections
         self._noise_seed = keras.random.SeedGenerator(seed)
 
     def _section_input(self, activation, training):
@@ -179,10 +182,10 @@ class LITDistiller(keras.Model):
         self.seed = seed
         self.section_bn_updates = section_bn_updates
 
-        self._stem_and_head = [layer for part in sections.split_layers(student, student_boundaries)[::2]
-                               for layer in part]
+        student_cut = self.section_losses.student_cut
+        self._stem_and_head = student_cut.stem_layers + student_cut.head_layers
         try:
-            self._student_head = sections.head_model(student, student_boundaries)
+            self._student_head = student_cut.head
         except ValueError:
             self._student_head = None  # the head needs more than the last boundary: no shared pass
         self._shared_first_section = False  # decided when the training function is made
@@ -272,7 +275,7 @@ class LITDistiller(keras.Model):
         """Whether a training step can run the student's first section once for both losses.
 
         In a LIT step the student's stem is frozen, so when it is a copy of the teacher's
-        (`sections.same_stems`) its output *is* the teacher's f0: the teacher-fed pass of
+        (`Sections.same_stem`) its output *is* the teacher's f0: the teacher-fed pass of
         section 1 and the full pass compute the same tensor. The step then computes it once
         and both the IR loss and the rest of the student flow through it: the same loss and
         gradients, one of the 2K section passes fewer. It needs no noise on the teacher's
@@ -282,7 +285,7 @@ class LITDistiller(keras.Model):
         """
         return (self.noise_stddev == 0 and self.section_bn_updates == "full_pass"
                 and self._student_head is not None
-                and sections.same_stems(self.teacher, self.student, self.boundaries, self.student_boundaries))
+                and self.section_losses.student_cut.same_stem(self.section_losses.teacher_cut))
 
     def make_train_function(self, force=False):
         shared = self.shares_first_section()

@@ -20,6 +20,7 @@ Example:
 """
 
 import difflib
+import functools
 
 import keras
 
@@ -65,6 +66,14 @@ def _check_count(boundaries):
         )
 
 
+def _check_same_count(teacher_boundaries, student_boundaries):
+    if len(teacher_boundaries) != len(student_boundaries):
+        raise ValueError(
+            f"Teacher and student need the same number of sections. Received: "
+            f"teacher boundaries={list(teacher_boundaries)}, student boundaries={list(student_boundaries)}"
+        )
+
+
 def boundary_tensors(model, boundaries):
     """Returns the output tensor of each named boundary layer.
 
@@ -98,6 +107,182 @@ def boundary_tensors(model, boundaries):
     return tensors
 
 
+class Sections:
+    """A functional model cut once at its boundary layers: the object LIT passes around.
+
+    Holds the boundary tensors, the K section models (sharing the model's weights), the
+    stem/section/head layer lists and, on first use, the feature and head models. Cutting
+    checks the boundaries once; everything after reuses the cut.
+
+    Args:
+        model: `keras.Model`, functional (nested sub-models are fine).
+        boundaries: list of str, K+1 layer names `[b0, ..., bK]`.
+
+    Raises:
+        ValueError: a name is unknown or repeats, a boundary layer is shared or has several
+            outputs, or a skip connection crosses a boundary.
+
+    Example:
+
+    >>> import keras
+    >>> from lit_tf import models, sections
+    >>> teacher, student = models.get("resnet32"), models.get("resnet8")
+    >>> teacher_cut = sections.Sections(teacher, teacher.boundaries)
+    >>> student_cut = sections.Sections(student, student.boundaries)
+    >>> teacher_cut.check_compatible(student_cut)
+    >>> [section.name for section in student_cut.sections]
+    ['section_1', 'section_2', 'section_3']
+    >>> len(student_cut.copy_stem_and_head_from(teacher_cut))  # conv, BN; dense
+    3
+    """
+
+    def __init__(self, model, boundaries):
+        _check_count(boundaries)
+        self.model = model
+        self.boundaries = list(boundaries)
+        self.tensors = boundary_tensors(model, self.boundaries)
+        self.sections = [self._section(k) for k in range(1, len(self.boundaries))]
+        self._features = self._head = None
+
+    def _section(self, k):
+        try:
+            return keras.Model(self.tensors[k - 1], self.tensors[k], name=self.boundaries[k])
+        except ValueError as error:
+            raise ValueError(
+                f"Section '{self.boundaries[k]}' of model '{self.model.name}' is not cut "
+                f"cleanly: its output depends on more than the output of "
+                f"'{self.boundaries[k - 1]}' (a skip connection crosses the boundary). "
+                "Choose boundary layers that every path of the graph passes "
+                f"through. Received: boundaries={self.boundaries}"
+            ) from error
+
+    @functools.cached_property
+    def _layers(self):
+        stem = _without_inputs(keras.Model(self.model.input, self.tensors[0]).layers)
+        section_layers = [_without_inputs(section.layers) for section in self.sections]
+        inside = {id(layer) for layer in stem}
+        inside.update(id(layer) for layers in section_layers for layer in layers)
+        head = [layer for layer in _without_inputs(self.model.layers) if id(layer) not in inside]
+        return stem, section_layers, head
+
+    @property
+    def stem_layers(self):
+        """The layers before the first boundary (it included), in graph order."""
+        return self._layers[0]
+
+    @property
+    def section_layers(self):
+        """One list of layers per section, in graph order."""
+        return self._layers[1]
+
+    @property
+    def head_layers(self):
+        """The layers after the last boundary, in graph order."""
+        return self._layers[2]
+
+    @property
+    def features(self):
+        """A model computing `[f0, ..., fK, outputs]` in one forward pass."""
+        if self._features is None:
+            if len(self.model.outputs) != 1:
+                raise ValueError(
+                    f"LIT needs a model with one output (the logits); model "
+                    f"'{self.model.name}' has {len(self.model.outputs)}."
+                )
+            self._features = keras.Model(self.model.input, [*self.tensors, self.model.outputs[0]],
+                                         name=f"{self.model.name}_boundaries")
+        return self._features
+
+    @property
+    def head(self):
+        """The head as a model: the output of the last boundary in, the model's output out.
+
+        Raises:
+            ValueError: the head needs more than the last boundary (a skip connection crosses it).
+        """
+        if self._head is None:
+            try:
+                self._head = keras.Model(self.tensors[-1], self.model.outputs[0], name=f"{self.model.name}_head")
+            except ValueError as error:
+                raise ValueError(
+                    f"The head of model '{self.model.name}' depends on more than the output of "
+                    f"'{self.boundaries[-1]}'. Received: boundaries={self.boundaries}") from error
+        return self._head
+
+    def check_compatible(self, student):
+        """Raises `ValueError` unless every boundary shape of `student` (a `Sections`) matches.
+
+        Student section k consumes the teacher's activation at b(k-1) and is compared with
+        the teacher's at bk, so all K+1 shapes must agree.
+        """
+        _check_same_count(self.boundaries, student.boundaries)
+        for k, (t, s) in enumerate(zip(self.tensors, student.tensors)):
+            if tuple(t.shape[1:]) != tuple(s.shape[1:]):
+                where = "The stem" if k == 0 else f"Section '{self.boundaries[k]}'"
+                raise ValueError(
+                    f"{where} ends in shape {tuple(t.shape[1:])} in the teacher but "
+                    f"{tuple(s.shape[1:])} in the student. Received: teacher "
+                    f"boundaries={self.boundaries}, student boundaries={student.boundaries}"
+                )
+
+    def same_stem(self, other):
+        """Whether the two stems compute the same function: layer by layer the same class, the
+        same configuration but name and `trainable`, and equal weights (a student whose stem is a
+        copy of the teacher's, as LIT starts it).
+        """
+        if len(self.stem_layers) != len(other.stem_layers):
+            return False
+        for a, b in zip(self.stem_layers, other.stem_layers):
+            a_config, b_config = dict(a.get_config()), dict(b.get_config())
+            for key in ("name", "trainable"):
+                a_config.pop(key, None)
+                b_config.pop(key, None)
+            if type(a) is not type(b) or a_config != b_config:
+                return False
+            a_weights, b_weights = a.get_weights(), b.get_weights()
+            if len(a_weights) != len(b_weights) or any(
+                    x.shape != y.shape or (x != y).any() for x, y in zip(a_weights, b_weights)):
+                return False
+        return True
+
+    def copy_stem_and_head_from(self, teacher):
+        """Initialises this model's stem and head with the weights of `teacher`'s (a `Sections`).
+
+        Layers are paired in graph order; the stems (and heads) must hold the same weight
+        shapes, as in the reference, where the student is the same family at a smaller depth.
+
+        Returns:
+            list of str: the names of this model's layers that were copied.
+        """
+        return (_copy_layers("stem", teacher.stem_layers, self.stem_layers)
+                + _copy_layers("head", teacher.head_layers, self.head_layers))
+
+    def freeze_stem_and_head(self, frozen=True):
+        """Sets `trainable=not frozen` on the stem and head layers.
+
+        Frozen BatchNormalization layers run in inference mode, as the reference code's
+        `student.eval()` does during the LIT stage. `frozen=False` undoes it (setting
+        `model.trainable = True` does not reach layers frozen one by one while the model
+        itself is still trainable).
+        """
+        for layer in self.stem_layers + self.head_layers:
+            set_trainable(layer, not frozen)
+
+    def freeze_stem_and_head_weights(self):
+        """Stops the stem's and head's weights from training; their layers stay in training mode.
+
+        The LIT reference's fine-tune: `requires_grad=False` left from the LIT stage keeps
+        the stem and head weights unchanged (no gradient, no weight decay), while
+        `student.train()` puts every BatchNorm in training mode, so the stem's normalises
+        with batch statistics and updates its moving ones. Undo with
+        `freeze_stem_and_head(frozen=False)`.
+        """
+        for layer in self.stem_layers + self.head_layers:
+            set_trainable(layer, True)
+            for variable in layer.trainable_weights:
+                variable.trainable = False
+
+
 def cut(model, boundaries):
     """Cuts `model` into K separately callable sections sharing its weights.
 
@@ -107,111 +292,23 @@ def cut(model, boundaries):
 
     Returns:
         list of K `keras.Model`s; section k maps the output of b(k-1) to the
-        output of bk and is named bk.
+        output of bk and is named bk. `Sections(model, boundaries)` keeps the rest of the cut.
 
     Raises:
-        ValueError: a boundary does not cut the graph (a skip connection
-            crosses it), or see `boundary_tensors`.
+        ValueError: see `Sections`.
     """
-    _check_count(boundaries)
-    tensors = boundary_tensors(model, boundaries)
-    sections = []
-    for k in range(1, len(boundaries)):
-        try:
-            section = keras.Model(tensors[k - 1], tensors[k], name=boundaries[k])
-        except ValueError as error:
-            raise ValueError(
-                f"Section '{boundaries[k]}' of model '{model.name}' is not cut "
-                f"cleanly: its output depends on more than the output of "
-                f"'{boundaries[k - 1]}' (a skip connection crosses the boundary). "
-                "Choose boundary layers that every path of the graph passes "
-                f"through. Received: boundaries={boundaries}"
-            ) from error
-        sections.append(section)
-    return sections
+    return Sections(model, boundaries).sections
 
 
 def boundary_model(model, boundaries):
-    """Returns a model computing `[f0, ..., fK, outputs]` in one forward pass.
-
-    Args:
-        model: `keras.Model`, functional, with a single output.
-        boundaries: list of str, K+1 layer names.
-    """
-    tensors = boundary_tensors(model, boundaries)
-    if len(model.outputs) != 1:
-        raise ValueError(
-            f"LIT needs a model with one output (the logits); model "
-            f"'{model.name}' has {len(model.outputs)}."
-        )
-    return keras.Model(
-        model.input, [*tensors, model.outputs[0]], name=f"{model.name}_boundaries"
-    )
-
-
-def head_model(model, boundaries):
-    """Returns the model's head as a model: the output of the last boundary in, the output out.
-
-    Raises:
-        ValueError: the head needs more than the last boundary (a skip connection
-            crosses it), or see `boundary_tensors`.
-    """
-    tensors = boundary_tensors(model, boundaries)
-    try:
-        return keras.Model(tensors[-1], model.outputs[0], name=f"{model.name}_head")
-    except ValueError as error:
-        raise ValueError(
-            f"The head of model '{model.name}' depends on more than the output of "
-            f"'{boundaries[-1]}'. Received: boundaries={boundaries}") from error
-
-
-def same_stems(teacher, student, teacher_boundaries, student_boundaries):
-    """Whether the two stems compute the same function: layer by layer the same class, the
-    same configuration but name and `trainable`, and equal weights (a student whose stem is a copy of
-    the teacher's, as LIT starts it).
-    """
-    teacher_stem, _, _ = split_layers(teacher, teacher_boundaries)
-    student_stem, _, _ = split_layers(student, student_boundaries)
-    if len(teacher_stem) != len(student_stem):
-        return False
-    for t, s in zip(teacher_stem, student_stem):
-        t_config, s_config = dict(t.get_config()), dict(s.get_config())
-        for key in ("name", "trainable"):
-            t_config.pop(key, None)
-            s_config.pop(key, None)
-        if type(t) is not type(s) or t_config != s_config:
-            return False
-        t_weights, s_weights = t.get_weights(), s.get_weights()
-        if len(t_weights) != len(s_weights) or any(
-                a.shape != b.shape or (a != b).any() for a, b in zip(t_weights, s_weights)):
-            return False
-    return True
+    """Returns a model computing `[f0, ..., fK, outputs]` in one forward pass (`Sections.features`)."""
+    return Sections(model, boundaries).features
 
 
 def check_compatible(teacher, student, teacher_boundaries, student_boundaries):
-    """Raises `ValueError` unless every boundary shape matches.
-
-    Student section k consumes the teacher's activation at b(k-1) and is
-    compared with the teacher's at bk, so all K+1 shapes must agree.
-    """
-    if len(teacher_boundaries) != len(student_boundaries):
-        raise ValueError(
-            f"Teacher and student need the same number of sections. Received: "
-            f"teacher boundaries={teacher_boundaries}, "
-            f"student boundaries={student_boundaries}"
-        )
-    _check_count(teacher_boundaries)
-    teacher_tensors = boundary_tensors(teacher, teacher_boundaries)
-    student_tensors = boundary_tensors(student, student_boundaries)
-    for k, (t, s) in enumerate(zip(teacher_tensors, student_tensors)):
-        if tuple(t.shape[1:]) != tuple(s.shape[1:]):
-            where = "The stem" if k == 0 else f"Section '{teacher_boundaries[k]}'"
-            raise ValueError(
-                f"{where} ends in shape {tuple(t.shape[1:])} in the teacher but "
-                f"{tuple(s.shape[1:])} in the student. Received: teacher "
-                f"boundaries={teacher_boundaries}, student boundaries="
-                f"{student_boundaries}"
-            )
+    """Raises `ValueError` unless every boundary shape matches (`Sections.check_compatible`)."""
+    _check_same_count(teacher_boundaries, student_boundaries)
+    Sections(teacher, teacher_boundaries).check_compatible(Sections(student, student_boundaries))
 
 
 def _without_inputs(layers):
@@ -225,15 +322,8 @@ def split_layers(model, boundaries):
         tuple `(stem, sections, head)`: lists of layers in graph order,
         `sections` holding one list per section.
     """
-    tensors = boundary_tensors(model, boundaries)
-    stem = _without_inputs(keras.Model(model.input, tensors[0]).layers)
-    section_layers = [_without_inputs(s.layers) for s in cut(model, boundaries)]
-    inside = {id(layer) for layer in stem}
-    inside.update(id(layer) for layers in section_layers for layer in layers)
-    head = [
-        layer for layer in _without_inputs(model.layers) if id(layer) not in inside
-    ]
-    return stem, section_layers, head
+    cut_model = Sections(model, boundaries)
+    return cut_model.stem_layers, cut_model.section_layers, cut_model.head_layers
 
 
 def distiller_from_config(cls, config):
@@ -272,35 +362,6 @@ def freeze(model):
             set_trainable(layer, False)
 
 
-def freeze_outside_sections(model, boundaries, frozen=True):
-    """Sets `trainable=not frozen` on the stem and head layers of `model`.
-
-    Frozen BatchNormalization layers run in inference mode, as the reference
-    code's `student.eval()` does during the LIT stage. `frozen=False` undoes
-    it (setting `model.trainable = True` does not reach layers frozen one by
-    one while the model itself is still trainable).
-    """
-    stem, _, head = split_layers(model, boundaries)
-    for layer in stem + head:
-        set_trainable(layer, not frozen)
-
-
-def freeze_stem_and_head_weights(model, boundaries):
-    """Stops the stem's and head's weights from training; their layers stay in training mode.
-
-    The LIT reference's fine-tune: `requires_grad=False` left from the LIT stage keeps
-    the stem and head weights unchanged (no gradient, no weight decay), while
-    `student.train()` puts every BatchNorm in training mode, so the stem's normalises
-    with batch statistics and updates its moving ones. Undo with
-    `freeze_outside_sections(model, boundaries, frozen=False)`.
-    """
-    stem, _, head = split_layers(model, boundaries)
-    for layer in stem + head:
-        set_trainable(layer, True)
-        for variable in layer.trainable_weights:
-            variable.trainable = False
-
-
 def _copy_layers(part, teacher_layers, student_layers):
     teacher_layers = [layer for layer in teacher_layers if layer.weights]
     student_layers = [layer for layer in student_layers if layer.weights]
@@ -323,10 +384,6 @@ def _copy_layers(part, teacher_layers, student_layers):
 def copy_stem_and_head(teacher, student, boundaries, student_boundaries=None):
     """Initialises the student's stem and head with the teacher's weights.
 
-    Layers are paired in graph order; the stems (and heads) must hold the
-    same weight shapes, as in the reference, where the student is the same
-    family at a smaller depth.
-
     Args:
         teacher: `keras.Model`, functional.
         student: `keras.Model`, functional.
@@ -334,11 +391,7 @@ def copy_stem_and_head(teacher, student, boundaries, student_boundaries=None):
         student_boundaries: list of str, or `None` to use `boundaries`.
 
     Returns:
-        list of str: the names of the student layers that were copied.
+        list of str: the names of the student layers that were copied
+        (`Sections.copy_stem_and_head_from`).
     """
-    student_boundaries = student_boundaries or boundaries
-    teacher_stem, _, teacher_head = split_layers(teacher, boundaries)
-    student_stem, _, student_head = split_layers(student, student_boundaries)
-    return _copy_layers("stem", teacher_stem, student_stem) + _copy_layers(
-        "head", teacher_head, student_head
-    )
+    return Sections(student, student_boundaries or boundaries).copy_stem_and_head_from(Sections(teacher, boundaries))

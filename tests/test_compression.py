@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import lit_tf
+from lit_tf import sections
 from tests import test_case
 
 B = test_case.BOUNDARIES
@@ -27,10 +28,18 @@ def test_compress_runs_both_stages_from_the_teachers_stem_and_head():
     assert all(layer.trainable for layer in student.layers)
 
 
-def test_stem_and_head_are_the_teachers_through_the_lit_stage():
+def test_stem_and_head_are_the_teachers_through_the_lit_stage_and_each_model_is_cut_once(monkeypatch):
     x, y = test_case.tiny_data(16)
-    teacher, student = test_case.tiny_classifier(2), test_case.tiny_classifier(1)
+    teacher, student = test_case.tiny_classifier(2, name="teacher"), test_case.tiny_classifier(1, name="student")
+    cuts, cut = [], sections.Sections.__init__
+
+    def counted(self, model, boundaries):
+        cuts.append(model.name)
+        cut(self, model, boundaries)
+
+    monkeypatch.setattr(sections.Sections, "__init__", counted)
     lit_tf.compress(teacher, student, B, (x, y), lit_epochs=2, finetune_epochs=0, batch_size=8, verbose=0)
+    assert sorted(cuts) == ["student", "teacher"]
     for name in ["stem_conv", "stem_bn", "head"]:
         for t, s in zip(teacher.get_layer(name).weights, student.get_layer(name).weights):
             np.testing.assert_array_equal(t, s, err_msg=name)

@@ -141,8 +141,9 @@ def test_two_lit_steps_and_a_fine_tune_step_give_the_reference_student(ref):
     _assert_student_matches(student, _state(ref, "student_after_lit_step_2/"), tolerance, "LIT step 2")
 
     # The reference's fine-tune: stem and head weights frozen, their BatchNorm in training mode.
-    sections.freeze_outside_sections(student, student.boundaries, frozen=False)
-    sections.freeze_stem_and_head_weights(student, student.boundaries)
+    student_cut = sections.Sections(student, student.boundaries)
+    student_cut.freeze_stem_and_head(frozen=False)
+    student_cut.freeze_stem_and_head_weights()
     finetune = KDDistiller(teacher, student, temperature=float(ref["temperature"]), alpha=float(ref["alpha"]),
                            weight_decay=float(ref["weight_decay"]))
     finetune.compile(optimizer=TorchSGD(float(ref["lr_finetune"]), momentum=float(ref["momentum"])))

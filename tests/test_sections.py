@@ -23,16 +23,19 @@ def _nested_model():
     return keras.Model(inputs, layers.Dense(2, name="head")(layers.Flatten()(x)))
 
 
-def test_sections_compose_to_the_full_model_and_share_its_weights():
+def test_one_cut_composes_to_the_full_model_and_shares_its_weights():
     model = test_case.tiny_classifier(blocks_per_section=2)
     x, _ = test_case.tiny_data(4)
-    parts = sections.cut(model, test_case.BOUNDARIES)
+    cut = sections.Sections(model, test_case.BOUNDARIES)
+    parts = cut.sections
     assert [p.name for p in parts] == ["section_1", "section_2"]
 
-    *features, logits = sections.boundary_model(model, test_case.BOUNDARIES)(x)
+    *features, logits = cut.features(x)
     for k, part in enumerate(parts):
         np.testing.assert_allclose(part(features[k]), features[k + 1], atol=1e-5)
     np.testing.assert_allclose(logits, model(x), atol=1e-5)
+    np.testing.assert_allclose(cut.head(features[-1]), logits, atol=1e-5)
+    assert cut.features is cut.features and cut.head is cut.head  # made once
 
     model_weights = {id(w) for w in model.weights}
     assert all(id(w) in model_weights for part in parts for w in part.weights)

@@ -81,7 +81,7 @@ class GeneratorDistiller(StarGAN):
         self.beta = beta
         if method == "lit":
             self.section_losses = SectionLosses(teacher, student, boundaries, student_boundaries, noise_stddev, seed)
-            sections.freeze_outside_sections(student, student_boundaries)
+            self.section_losses.student_cut.freeze_stem_and_head()
         else:
             sections.freeze(teacher)
             teacher_shape, student_shape = tuple(teacher.outputs[0].shape), tuple(student.outputs[0].shape)
