@@ -20,7 +20,7 @@ __version__ = "0.2.0"
 
 MODULES = (
     "baselines", "choices", "compression", "convert", "data", "distribute", "experiment", "export", "finetune",
-    "flops", "gan", "lit", "losses", "models", "optimizers", "progress", "quiet", "reporting", "sections",
+    "flops", "gan", "lit", "losses", "models", "optimizers", "progress", "quiet", "reporting", "sections", "settings",
     "startup", "training", "workdir",
 )
 NAMES = {

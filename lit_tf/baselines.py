@@ -28,6 +28,7 @@ import keras
 
 from lit_tf import optimizers
 from lit_tf import sections
+from lit_tf import settings
 from lit_tf.compression import accuracy_metric
 from lit_tf.compression import finetune_with_kd
 from lit_tf.losses import l2_penalty
@@ -52,7 +53,8 @@ class L2Regularized(keras.Model):
 
 
 def train_supervised(model, train_data, val_data=None, *, epochs, learning_rate, milestones=(),
-                     momentum=0.9, weight_decay=0.0, optimizer="sgd", stage="supervised", **fit_kwargs):
+                     momentum=settings.SGD.momentum, weight_decay=0.0, optimizer="sgd", stage="supervised",
+                     **fit_kwargs):
     """Trains `model` on the labels alone (SGD with momentum, piecewise rate).
 
     Keyword arguments beyond these go to `lit_tf.training.fit_stage`.
@@ -70,7 +72,8 @@ def train_supervised(model, train_data, val_data=None, *, epochs, learning_rate,
 
 
 def distill_kd(teacher, student, train_data, val_data=None, *, stage1, stage2,
-               temperature=6.0, alpha=0.95, momentum=0.9, weight_decay=1e-4, optimizer="sgd", **fit_kwargs):
+               temperature=settings.KD.temperature, alpha=settings.KD.alpha, momentum=settings.SGD.momentum,
+               weight_decay=settings.SGD.weight_decay, optimizer="sgd", **fit_kwargs):
     """Hinton KD of `student` over both stages' schedules.
 
     Args:
@@ -113,7 +116,8 @@ def _layers_after(model, layer_name):
 
 
 def fitnets(teacher, student, hint_layer, train_data, val_data=None, *, stage1, stage2,
-            student_hint_layer=None, temperature=6.0, alpha=0.95, momentum=0.9, weight_decay=1e-4,
+            student_hint_layer=None, temperature=settings.KD.temperature, alpha=settings.KD.alpha,
+            momentum=settings.SGD.momentum, weight_decay=settings.SGD.weight_decay,
             optimizer="sgd", **fit_kwargs):
     """FitNets: hint training up to `hint_layer`, then KD of the whole student.
 

@@ -24,6 +24,7 @@ from typing import NamedTuple
 import keras
 
 from lit_tf import optimizers
+from lit_tf import settings
 from lit_tf.finetune import KDDistiller
 from lit_tf.lit import LITDistiller
 from lit_tf.training import fit_stage
@@ -42,7 +43,8 @@ def accuracy_metric():
 
 
 def finetune_with_kd(teacher, student, train_data, val_data=None, *, epochs, learning_rate, milestones,
-                     temperature=6.0, alpha=0.95, momentum=0.9, weight_decay=1e-4, optimizer="sgd",
+                     temperature=settings.KD.temperature, alpha=settings.KD.alpha, momentum=settings.SGD.momentum,
+                     weight_decay=settings.SGD.weight_decay, optimizer="sgd",
                      stage="finetune", **fit_kwargs):
     """Stage 2 of LIT (and of the KD and FitNets baselines): end-to-end KD of the student.
 
@@ -105,18 +107,18 @@ def compress(
     val_data=None,
     *,
     student_boundaries=None,
-    lit_epochs=175,
-    lit_learning_rate=0.1,
-    lit_milestones=(100,),
-    finetune_epochs=125,
-    finetune_learning_rate=0.01,
-    finetune_milestones=(55,),
-    beta=0.75,
-    temperature=6.0,
-    alpha=0.95,
-    noise_stddev=0.0,
-    momentum=0.9,
-    weight_decay=1e-4,
+    lit_epochs=settings.LIT_STAGE.epochs,
+    lit_learning_rate=settings.LIT_STAGE.learning_rate,
+    lit_milestones=settings.LIT_STAGE.milestones,
+    finetune_epochs=settings.FINETUNE_STAGE.epochs,
+    finetune_learning_rate=settings.FINETUNE_STAGE.learning_rate,
+    finetune_milestones=settings.FINETUNE_STAGE.milestones,
+    beta=settings.LIT.beta,
+    temperature=settings.KD.temperature,
+    alpha=settings.KD.alpha,
+    noise_stddev=settings.LIT.noise_stddev,
+    momentum=settings.SGD.momentum,
+    weight_decay=settings.SGD.weight_decay,
     optimizer="sgd",
     schedule="milestones",
     finetune_stem_and_head=True,

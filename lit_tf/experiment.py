@@ -37,6 +37,7 @@ from lit_tf import models
 from lit_tf import optimizers
 from lit_tf import progress
 from lit_tf import sections
+from lit_tf import settings
 from lit_tf import training
 from lit_tf import workdir as workdirs
 from lit_tf.choices import check_choice
@@ -81,26 +82,26 @@ class ExperimentConfig:
     boundaries: tuple = ("stem", "section_1", "section_2", "section_3")
     hint_layer: str | None = None  # FitNets; defaults to the middle boundary
     # Teacher training (the standard CIFAR ResNet recipe).
-    teacher_epochs: int = 164
-    teacher_learning_rate: float = 0.1
-    teacher_milestones: tuple = (81, 122)
+    teacher_epochs: int = settings.TEACHER_STAGE.epochs
+    teacher_learning_rate: float = settings.TEACHER_STAGE.learning_rate
+    teacher_milestones: tuple = settings.TEACHER_STAGE.milestones
     # Adapting a given teacher (--teacher_weights) to the dataset before distilling from it.
     adapt_epochs: int = 0
     adapt_learning_rate: float = 0.01
     adapt_milestones: tuple = ()
     # LIT stage and fine-tune stage (the reference's).
-    lit_epochs: int = 175
-    lit_learning_rate: float = 0.1
-    lit_milestones: tuple = (100,)
-    finetune_epochs: int = 125
-    finetune_learning_rate: float = 0.01
-    finetune_milestones: tuple = (55,)
-    beta: float = 0.75
-    temperature: float = 6.0
-    alpha: float = 0.95
-    noise_stddev: float = 0.0
-    momentum: float = 0.9
-    weight_decay: float = 1e-4
+    lit_epochs: int = settings.LIT_STAGE.epochs
+    lit_learning_rate: float = settings.LIT_STAGE.learning_rate
+    lit_milestones: tuple = settings.LIT_STAGE.milestones
+    finetune_epochs: int = settings.FINETUNE_STAGE.epochs
+    finetune_learning_rate: float = settings.FINETUNE_STAGE.learning_rate
+    finetune_milestones: tuple = settings.FINETUNE_STAGE.milestones
+    beta: float = settings.LIT.beta
+    temperature: float = settings.KD.temperature
+    alpha: float = settings.KD.alpha
+    noise_stddev: float = settings.LIT.noise_stddev
+    momentum: float = settings.SGD.momentum
+    weight_decay: float = settings.SGD.weight_decay
     # The reference's training arithmetic (see README "Matches the reference"):
     optimizer: str = "sgd"  # or "torch_sgd": PyTorch's momentum buffer
     schedule: str = "milestones"  # or "reference": rates drop one epoch before each milestone

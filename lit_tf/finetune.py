@@ -25,6 +25,7 @@ import keras
 
 from lit_tf import losses
 from lit_tf import sections
+from lit_tf import settings
 
 
 @keras.saving.register_keras_serializable(package="lit_tf")
@@ -43,8 +44,8 @@ class KDDistiller(keras.distillation.Distiller):
         self,
         teacher,
         student,
-        temperature=6.0,
-        alpha=0.95,
+        temperature=settings.KD.temperature,
+        alpha=settings.KD.alpha,
         weight_decay=0.0,
         name="kd_distiller",
         **kwargs,

@@ -36,6 +36,7 @@ import keras
 
 from lit_tf import losses
 from lit_tf import sections
+from lit_tf import settings
 from lit_tf.choices import check_choice
 
 SECTION_BN_UPDATES = ("full_pass", "both_passes")
@@ -149,10 +150,10 @@ class LITDistiller(keras.Model):
         student,
         boundaries,
         student_boundaries=None,
-        beta=0.75,
-        temperature=6.0,
-        alpha=0.95,
-        noise_stddev=0.0,
+        beta=settings.LIT.beta,
+        temperature=settings.KD.temperature,
+        alpha=settings.KD.alpha,
+        noise_stddev=settings.LIT.noise_stddev,
         weight_decay=0.0,
         seed=None,
         section_bn_updates="full_pass",

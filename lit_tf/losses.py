@@ -25,6 +25,8 @@ Example:
 
 import keras
 
+from lit_tf import settings
+
 
 def replica_count():
     """The number of replicas in sync under the current `tf.distribute` strategy; 1 on other backends."""
@@ -60,7 +62,7 @@ class KDLoss:
         alpha: float in [0, 1], the weight of the hard-label cross-entropy.
     """
 
-    def __init__(self, temperature=6.0, alpha=0.95):
+    def __init__(self, temperature=settings.KD.temperature, alpha=settings.KD.alpha):
         if not 0.0 <= alpha <= 1.0:
             raise ValueError(f"alpha must be in [0, 1]. Received: alpha={alpha}")
         self.temperature = temperature
