@@ -53,7 +53,7 @@ def _model(row):
 
     from lit_tf import sections
     from lit_tf.gan.distill import GeneratorDistiller
-    from lit_tf.gan.stargan import StarGAN
+    from lit_tf.gan.stargan_training import StarGAN
     from lit_tf.models import stargan
 
     def generator(blocks):

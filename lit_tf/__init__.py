@@ -19,9 +19,9 @@ import importlib
 __version__ = "0.2.0"
 
 MODULES = (
-    "baselines", "choices", "compression", "convert", "data", "distribute", "experiment", "export", "finetune",
-    "flops", "gan", "lit", "losses", "models", "optimizers", "progress", "quiet", "reporting", "sections", "settings",
-    "startup", "training", "workdir",
+    "baselines", "callbacks", "choices", "compression", "convert", "data", "distribute", "experiment", "export",
+    "finetune", "flops", "gan", "lit", "losses", "models", "optimizers", "progress", "quiet", "reporting", "sections",
+    "settings", "startup", "training", "workdir",
 )
 NAMES = {
     "CompressResult": "compression",

@@ -29,8 +29,8 @@ import keras
 from lit_tf import optimizers
 from lit_tf import sections
 from lit_tf import settings
-from lit_tf.compression import accuracy_metric
-from lit_tf.compression import finetune_with_kd
+from lit_tf.finetune import accuracy_metric
+from lit_tf.finetune import finetune_with_kd
 from lit_tf.losses import l2_penalty
 from lit_tf.training import fit_stage
 

@@ -25,7 +25,8 @@ import keras
 
 from lit_tf import optimizers
 from lit_tf import settings
-from lit_tf.finetune import KDDistiller
+from lit_tf.finetune import accuracy_metric
+from lit_tf.finetune import finetune_with_kd
 from lit_tf.lit import LITDistiller
 from lit_tf.training import fit_stage
 
@@ -36,29 +37,6 @@ class CompressResult(NamedTuple):
     student: keras.Model
     lit_history: keras.callbacks.History
     finetune_history: keras.callbacks.History
-
-
-def accuracy_metric():
-    return keras.metrics.SparseCategoricalAccuracy(name="accuracy")
-
-
-def finetune_with_kd(teacher, student, train_data, val_data=None, *, epochs, learning_rate, milestones,
-                     temperature=settings.KD.temperature, alpha=settings.KD.alpha, momentum=settings.SGD.momentum,
-                     weight_decay=settings.SGD.weight_decay, optimizer="sgd",
-                     stage="finetune", **fit_kwargs):
-    """Stage 2 of LIT (and of the KD and FitNets baselines): end-to-end KD of the student.
-
-    Every trainable weight of the student trains. With `val_data` the student keeps its
-    best epoch by validation accuracy. `optimizer` is "sgd" (Keras') or "torch_sgd"
-    (`lit_tf.optimizers.TorchSGD`). Keyword arguments beyond the KD ones go to
-    `lit_tf.training.fit_stage`.
-    """
-    distiller = KDDistiller(teacher, student, temperature=temperature, alpha=alpha, weight_decay=weight_decay)
-    distiller.compile(optimizer=optimizers.sgd(learning_rate, momentum, optimizer), metrics=[accuracy_metric()])
-    return fit_stage(
-        distiller, train_data, val_data, epochs=epochs, learning_rate=learning_rate,
-        milestones=milestones, stage=stage, target=student, **fit_kwargs,
-    )
 
 
 def _shapes(data):

@@ -16,7 +16,6 @@ Example:
 1
 """
 
-import json
 import os
 
 import tensorflow as tf
@@ -105,18 +104,23 @@ def _let_keras_fit_run_under_multi_worker():
     trainer._lit_tf_multi_worker_patched = True
 
 
+def _this_task():
+    """`(task_type, task_id, cluster jobs)` from `TF_CONFIG`, as TensorFlow's resolver reads it."""
+    resolver = tf.distribute.cluster_resolver.TFConfigClusterResolver()
+    return resolver.task_type, resolver.task_id, resolver.cluster_spec().jobs
+
+
 def task_name():
     """`worker_1`-style name of this multi-worker task, `chief` when there is no cluster."""
-    task = json.loads(os.environ.get("TF_CONFIG", "{}")).get("task")
-    return f"{task['type']}_{task['index']}" if task else "chief"
+    task_type, task_id, _ = _this_task()
+    return f"{task_type}_{task_id}" if task_type else "chief"
 
 
 def is_chief():
     """Whether this process writes results: always, except non-chief multi-worker tasks."""
-    config = json.loads(os.environ.get("TF_CONFIG", "{}"))
-    task = config.get("task")
-    if not task:
+    task_type, task_id, jobs = _this_task()
+    if not task_type:
         return True
-    if "chief" in config.get("cluster", {}):
-        return task["type"] == "chief"
-    return task["type"] == "worker" and int(task["index"]) == 0
+    if "chief" in jobs:
+        return task_type == "chief"
+    return task_type == "worker" and task_id == 0

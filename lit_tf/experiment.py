@@ -38,7 +38,6 @@ from lit_tf import optimizers
 from lit_tf import progress
 from lit_tf import sections
 from lit_tf import settings
-from lit_tf import training
 from lit_tf import workdir as workdirs
 from lit_tf.choices import check_choice
 from lit_tf.compression import compress
@@ -47,6 +46,7 @@ from lit_tf.data import pipeline
 from lit_tf.data import registry
 from lit_tf.export import QUANTIZATIONS
 from lit_tf.lit import SECTION_BN_UPDATES
+from lit_tf.reporting import accuracy
 from lit_tf.reporting import export_student
 from lit_tf.reporting import model_summary
 
@@ -265,7 +265,7 @@ def _train(config, teacher, data, replicas, fit_kwargs, notes):
             learning_rate=config.teacher_learning_rate, milestones=config.teacher_milestones,
             stage="teacher", **supervised)
     if config.adapt_epochs:
-        notes["teacher_accuracy_before_adaptation"] = round(training.accuracy(trained["teacher"], data["test"]), 4)
+        notes["teacher_accuracy_before_adaptation"] = round(accuracy(trained["teacher"], data["test"]), 4)
         print(f"[lit_tf] teacher: {config.teacher_arch} from {config.teacher_weights}, adapted for "
               f"{config.adapt_epochs} epochs", flush=True)
         baselines.train_supervised(
@@ -337,5 +337,5 @@ def run(config, workdir):
                                               normalization=registry.normalization_stats(config.dataset,
                                                                                          config.normalization))
         result["wall_seconds"] = round(time.time() - start, 1)
-        training.write_json_atomically(os.path.join(workdir, workdirs.RESULT_FILE), result)
+        workdirs.write_json_atomically(os.path.join(workdir, workdirs.RESULT_FILE), result)
     return result

@@ -4,7 +4,8 @@
 `LogitsDistillation(temperature)` computes the reference's KD loss
 (see `lit_tf.losses`); this thin subclass fixes that pairing, defaults the
 hard-label loss to sparse cross-entropy on logits, and adds the reference's
-coupled L2 weight decay.
+coupled L2 weight decay. `finetune_with_kd` runs it as a resumable stage, as
+`compress` and the KD and FitNets baselines do.
 
 Example:
 
@@ -24,8 +25,10 @@ Example:
 import keras
 
 from lit_tf import losses
+from lit_tf import optimizers
 from lit_tf import sections
 from lit_tf import settings
+from lit_tf.training import fit_stage
 
 
 @keras.saving.register_keras_serializable(package="lit_tf")
@@ -103,3 +106,26 @@ class KDDistiller(keras.distillation.Distiller):
         if training:
             loss = loss + losses.l2_penalty(self.trainable_weights, self.weight_decay)
         return loss
+
+
+def accuracy_metric():
+    return keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+
+
+def finetune_with_kd(teacher, student, train_data, val_data=None, *, epochs, learning_rate, milestones,
+                     temperature=settings.KD.temperature, alpha=settings.KD.alpha, momentum=settings.SGD.momentum,
+                     weight_decay=settings.SGD.weight_decay, optimizer="sgd",
+                     stage="finetune", **fit_kwargs):
+    """Stage 2 of LIT (and of the KD and FitNets baselines): end-to-end KD of the student.
+
+    Every trainable weight of the student trains. With `val_data` the student keeps its
+    best epoch by validation accuracy. `optimizer` is "sgd" (Keras') or "torch_sgd"
+    (`lit_tf.optimizers.TorchSGD`). Keyword arguments beyond the KD ones go to
+    `lit_tf.training.fit_stage`.
+    """
+    distiller = KDDistiller(teacher, student, temperature=temperature, alpha=alpha, weight_decay=weight_decay)
+    distiller.compile(optimizer=optimizers.sgd(learning_rate, momentum, optimizer), metrics=[accuracy_metric()])
+    return fit_stage(
+        distiller, train_data, val_data, epochs=epochs, learning_rate=learning_rate,
+        milestones=milestones, stage=stage, target=student, **fit_kwargs,
+    )

@@ -97,9 +97,14 @@ def piecewise_schedule(learning_rate, milestones, factor=0.1, convention="milest
     """
     check_choice("schedule", convention, SCHEDULES)
     milestones = sorted(milestones)
+    if not milestones:
+        return lambda epoch, _=None: learning_rate
     shift = 1 if convention == "reference" else 0
+    # Keras' piecewise-constant schedule, counted in epochs: the rate drops after epoch m - 1 - shift.
+    decay = keras.optimizers.schedules.PiecewiseConstantDecay(
+        [m - 1 - shift for m in milestones], [learning_rate * factor**k for k in range(len(milestones) + 1)])
 
     def schedule(epoch, _=None):
-        return learning_rate * factor ** sum(epoch + shift >= m for m in milestones)
+        return float(decay(epoch))
 
     return schedule

@@ -20,136 +20,19 @@ Example:
 ([0, 1], True)
 """
 
-import csv
-import json
-import math
 import os
 import shutil
 
 import keras
 import numpy as np
 
+from lit_tf.callbacks import KeepBestEpoch
+from lit_tf.callbacks import RaiseOnNaN
 from lit_tf.optimizers import piecewise_schedule
 from lit_tf.progress import EpochLine
 from lit_tf.progress import RunProgress
-
-
-class RaiseOnNaN(keras.callbacks.Callback):
-    """Stops training with one clear error when an epoch's loss is not finite.
-
-    Args:
-        stage: str, named in the error.
-        monitors: the logged losses checked (a GAN logs `g_loss` and `d_loss`).
-    """
-
-    def __init__(self, stage, monitors=("loss",)):
-        super().__init__()
-        self.stage = stage
-        self.monitors = tuple(monitors)
-
-    def on_epoch_end(self, epoch, logs=None):
-        bad = [(name, (logs or {})[name]) for name in self.monitors
-               if (logs or {}).get(name) is not None and not math.isfinite((logs or {})[name])]
-        if bad:
-            name, loss = bad[0]
-            raise FloatingPointError(
-                f"The {self.stage!r} stage {name.replace('_', ' ')} became {loss} in epoch {epoch + 1}. Lower the "
-                "learning rate, check the inputs for NaN/inf, or check that the "
-                "teacher gives finite logits."
-            )
-
-
-class KeepBestEpoch(keras.callbacks.Callback):
-    """Restores `target`'s weights of the epoch with the best `monitor` at the end.
-
-    Unlike `EarlyStopping(restore_best_weights=True)` the best value and
-    weights survive a restart when `folder` is given.
-
-    Args:
-        target: `keras.Model` whose weights are kept (e.g. the student inside a distiller).
-        folder: str or `None` (keep in memory only).
-        monitor: str, a validation metric where higher is better.
-    """
-
-    def __init__(self, target, folder=None, monitor="val_accuracy"):
-        super().__init__()
-        self.target, self.folder, self.monitor = target, folder, monitor
-        self.best, self.best_epoch, self._weights = -math.inf, None, None
-
-    def _paths(self):
-        return os.path.join(self.folder, "best.json"), os.path.join(self.folder, "best.weights.h5")
-
-    def on_train_begin(self, logs=None):
-        if self.folder and os.path.exists(self._paths()[0]):
-            with open(self._paths()[0]) as f:
-                state = json.load(f)
-            self.best, self.best_epoch = state["best"], state["epoch"]
-
-    def on_epoch_end(self, epoch, logs=None):
-        value = (logs or {}).get(self.monitor)
-        if value is None or not value > self.best:
-            return
-        self.best, self.best_epoch = float(value), epoch
-        if not self.folder:
-            self._weights = self.target.get_weights()
-            return
-        state_path, weights_path = self._paths()
-        os.makedirs(self.folder, exist_ok=True)
-        save_weights_atomically(self.target, weights_path)
-        write_json_atomically(state_path, {"best": self.best, "epoch": epoch})
-
-    def on_train_end(self, logs=None):
-        if self._weights is not None:
-            self.target.set_weights(self._weights)
-        elif self.folder and os.path.exists(self._paths()[1]):
-            self.target.load_weights(self._paths()[1])
-
-
-def accuracy(model, dataset):
-    """Top-1 accuracy of `model`'s logits over a dataset of `(x, y)` batches, in inference mode."""
-    correct = total = 0
-    for images, labels in dataset:
-        # predict_on_batch runs one traced function; calling the model eagerly took minutes on 10,000 images.
-        predictions = np.argmax(model.predict_on_batch(images), axis=-1)
-        correct += int(np.sum(predictions == np.asarray(labels)))
-        total += len(predictions)
-    return correct / total
-
-
-def write_json_atomically(path, value):
-    """Writes JSON so a reader (or a restart after `kill -9`) never sees half a file."""
-    with open(path + ".tmp", "w") as f:
-        json.dump(value, f, indent=2)
-    os.replace(path + ".tmp", path)
-
-
-def save_weights_atomically(model, path):
-    """`model.save_weights(path)` through a temporary file and `os.replace`."""
-    temporary = path[: -len(".weights.h5")] + ".tmp.weights.h5"
-    model.save_weights(temporary)
-    os.replace(temporary, path)
-
-
-def history_from_csv(path):
-    """A `keras.callbacks.History` rebuilt from a `CSVLogger` file (all runs of a stage).
-
-    Columns `CSVLogger` filled with "NA" throughout (the `val_*` names it adds when
-    a stage has no validation data) are left out.
-    """
-    history = keras.callbacks.History()
-    history.history = {}
-    if os.path.exists(path):
-        with open(path, newline="") as f:
-            rows = list(csv.DictReader(f))
-        by_epoch = {int(row["epoch"]): row for row in rows}  # a resumed epoch replaces the killed one
-        history.epoch = sorted(by_epoch)
-        for key in rows[0] if rows else []:
-            values = [by_epoch[e][key] for e in history.epoch]
-            if key != "epoch" and any(value != "NA" for value in values):
-                history.history[key] = [float("nan") if value == "NA" else float(value) for value in values]
-    else:
-        history.epoch = []
-    return history
+from lit_tf.workdir import history_from_csv
+from lit_tf.workdir import save_weights_atomically
 
 
 def _done_path(checkpoint_dir, stage):

@@ -18,10 +18,11 @@ Traceback (most recent call last):
 ValueError: Workdir ... holds a run with another configuration (lr: 0.1 there, 0.2 now). Use a new --workdir, ...
 """
 
+import csv
 import json
 import os
 
-from lit_tf.training import write_json_atomically
+import keras
 
 CONFIG_FILE = "config.json"
 SHOWN = 3  # differences named in the refusal
@@ -79,3 +80,47 @@ def claim(workdir, config, assumed=None):
         )
     os.makedirs(workdir, exist_ok=True)
     write_json_atomically(path, config)
+
+
+def read_json(path):
+    """The JSON value in `path`, or `None` when there is no such file."""
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def write_json_atomically(path, value):
+    """Writes JSON so a reader (or a restart after `kill -9`) never sees half a file."""
+    with open(path + ".tmp", "w") as f:
+        json.dump(value, f, indent=2)
+    os.replace(path + ".tmp", path)
+
+
+def save_weights_atomically(model, path):
+    """`model.save_weights(path)` through a temporary file and `os.replace`."""
+    temporary = path[: -len(".weights.h5")] + ".tmp.weights.h5"
+    model.save_weights(temporary)
+    os.replace(temporary, path)
+
+
+def history_from_csv(path):
+    """A `keras.callbacks.History` rebuilt from a `CSVLogger` file (all runs of a stage).
+
+    Columns `CSVLogger` filled with "NA" throughout (the `val_*` names it adds when
+    a stage has no validation data) are left out.
+    """
+    history = keras.callbacks.History()
+    history.history = {}
+    if os.path.exists(path):
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f))
+        by_epoch = {int(row["epoch"]): row for row in rows}  # a resumed epoch replaces the killed one
+        history.epoch = sorted(by_epoch)
+        for key in rows[0] if rows else []:
+            values = [by_epoch[e][key] for e in history.epoch]
+            if key != "epoch" and any(value != "NA" for value in values):
+                history.history[key] = [float("nan") if value == "NA" else float(value) for value in values]
+    else:
+        history.epoch = []
+    return history

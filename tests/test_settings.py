@@ -18,7 +18,7 @@ SHARED = {"temperature": settings.KD.temperature, "alpha": settings.KD.alpha, "b
 
 
 @pytest.mark.parametrize("function", [
-    compression.compress, compression.finetune_with_kd, baselines.distill_kd, baselines.fitnets,
+    compression.compress, finetune.finetune_with_kd, baselines.distill_kd, baselines.fitnets,
     baselines.train_supervised, lit.LITDistiller, finetune.KDDistiller, losses.KDLoss,
 ], ids=lambda f: f.__name__)
 def test_every_entry_point_defaults_to_the_settings(function):

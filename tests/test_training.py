@@ -64,31 +64,6 @@ def test_a_finished_stage_reloads_its_weights_instead_of_training(tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
-def test_keep_best_epoch_restores_the_best_weights_even_after_a_restart(tmp_path):
-    model = _model()
-    keeper = training.KeepBestEpoch(model, str(tmp_path))
-    keeper.on_train_begin()
-    model.layers[0].kernel.assign(np.ones((4, 3)))
-    keeper.on_epoch_end(0, {"val_accuracy": 0.9})
-    model.layers[0].kernel.assign(np.zeros((4, 3)))
-    keeper.on_epoch_end(1, {"val_accuracy": 0.5})
-
-    restarted = training.KeepBestEpoch(model, str(tmp_path))  # a new process after a crash
-    restarted.on_train_begin()
-    restarted.on_epoch_end(2, {"val_accuracy": 0.7})  # still worse than the epoch before the crash
-    restarted.on_train_end()
-    np.testing.assert_array_equal(model.layers[0].kernel.numpy(), np.ones((4, 3)))
-    assert (restarted.best, restarted.best_epoch) == (0.9, 0)
-
-
-def test_history_keeps_the_last_row_of_an_epoch_run_twice(tmp_path):
-    path = tmp_path / "history.csv"
-    path.write_text("epoch,loss\n0,3.0\n1,2.0\n1,1.5\n2,1.0\n")
-    history = training.history_from_csv(str(path))
-    assert history.epoch == [0, 1, 2] and history.history["loss"] == [3.0, 1.5, 1.0]
-    assert training.history_from_csv(str(tmp_path / "missing.csv")).epoch == []
-
-
 def test_epoch_line_names_stage_epoch_losses_and_eta(capsys):
     line = progress.EpochLine("lit", epochs=3)
     line.on_epoch_begin(0)
@@ -96,12 +71,6 @@ def test_epoch_line_names_stage_epoch_losses_and_eta(capsys):
     printed = capsys.readouterr().out
     assert printed.startswith("[lit] epoch 1/3 loss 0.5 ir_loss_1 0.25 val_accuracy 0.75 |")
     assert "val_ir_loss_1" not in printed and "s/epoch, ETA" in printed
-
-
-def test_json_and_weights_are_written_whole(tmp_path):
-    training.write_json_atomically(str(tmp_path / "r.json"), {"a": 1})
-    training.save_weights_atomically(_model(), str(tmp_path / "m.weights.h5"))
-    assert sorted(os.listdir(tmp_path)) == ["m.weights.h5", "r.json"]
 
 
 def test_inside_a_long_epoch_a_progress_line_gives_images_per_second_and_the_epoch_eta(capsys, monkeypatch):

@@ -1,7 +1,9 @@
 """Tests for lit_tf.workdir: one configuration per run folder."""
 
 import json
+import os
 
+import keras
 import pytest
 
 from lit_tf import workdir
@@ -42,3 +44,20 @@ def test_a_setting_added_since_a_run_began_compares_as_the_value_that_run_used(t
     workdir.claim(str(tmp_path), {"lr": 0.1, "bn": "both"}, assumed={"bn": "both"})
     with pytest.raises(ValueError, match="bn: 'both' there, 'one' now"):
         workdir.claim(str(tmp_path), {"lr": 0.1, "bn": "one"}, assumed={"bn": "both"})
+
+
+def test_history_keeps_the_last_row_of_an_epoch_run_twice(tmp_path):
+    path = tmp_path / "history.csv"
+    path.write_text("epoch,loss\n0,3.0\n1,2.0\n1,1.5\n2,1.0\n")
+    history = workdir.history_from_csv(str(path))
+    assert history.epoch == [0, 1, 2] and history.history["loss"] == [3.0, 1.5, 1.0]
+    assert workdir.history_from_csv(str(tmp_path / "missing.csv")).epoch == []
+
+
+def test_json_and_weights_are_written_whole(tmp_path):
+    workdir.write_json_atomically(str(tmp_path / "r.json"), {"a": 1})
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    workdir.save_weights_atomically(model, str(tmp_path / "m.weights.h5"))
+    assert sorted(os.listdir(tmp_path)) == ["m.weights.h5", "r.json"]
+
+

@@ -35,7 +35,7 @@ import keras
 
 from lit_tf import sections
 from lit_tf.choices import check_choice
-from lit_tf.gan.stargan import StarGAN
+from lit_tf.gan.stargan_training import StarGAN
 from lit_tf.lit import SectionLosses
 
 METHODS = ("lit", "l2")

@@ -40,16 +40,16 @@ import keras
 import numpy as np
 
 from lit_tf import export
-from lit_tf import gan_metrics
 from lit_tf import sections
 from lit_tf import training
 from lit_tf import workdir as workdirs
 from lit_tf.choices import check_choice
 from lit_tf.data import celeba
 from lit_tf.flops import count_flops
+from lit_tf.gan import metrics as gan_metrics
 from lit_tf.gan.distill import GeneratorDistiller
 from lit_tf.gan.samples import SampleGrid
-from lit_tf.gan.stargan import StarGAN
+from lit_tf.gan.stargan_training import StarGAN
 from lit_tf.models import stargan
 
 MODES = ("teacher", "lit", "l2", "scratch", "rand_init")
@@ -263,7 +263,7 @@ def _random_init(config, data, classifier, workdir, start):
     result["compression"] = round(result["teacher"]["params"] / result["generator"]["params"], 3)
     result["scores"] = _scores(classifier, named, data["test"], config) if classifier else dict.fromkeys(named)
     result["wall_seconds"] = round(time.time() - start, 1)
-    training.write_json_atomically(os.path.join(workdir, "result.json"), result)
+    workdirs.write_json_atomically(os.path.join(workdir, "result.json"), result)
     return result
 
 
@@ -316,5 +316,5 @@ def run(config, workdir):
     if config.export:
         result["export"] = _export(named["generator"], os.path.join(workdir, "export"), images, labels)
     result["wall_seconds"] = round(time.time() - start, 1)
-    training.write_json_atomically(os.path.join(workdir, "result.json"), result)
+    workdirs.write_json_atomically(os.path.join(workdir, "result.json"), result)
     return result

@@ -1,10 +1,10 @@
-"""lit_tf.gan_metrics: scores from an injected classifier equal the scipy reference; clear errors."""
+"""lit_tf.gan.metrics: scores from an injected classifier equal the scipy reference; clear errors."""
 
 import keras
 import numpy as np
 import pytest
 
-from lit_tf import gan_metrics
+from lit_tf.gan import metrics as gan_metrics
 from tests import test_case
 
 

@@ -3,17 +3,17 @@
 The classifier is any callable `images -> (logits, activations)`: Keras InceptionV3 from a
 local weights file for the paper's numbers (`inception_classifier`), a small model in tests.
 The scores are TF-GAN's `classifier_score_from_logits` and
-`frechet_classifier_distance_from_activations` (through `lit_tf.tfgan_compat`).
+`frechet_classifier_distance_from_activations` (through `lit_tf.gan.tfgan_compat`).
 
 Example:
 
 >>> import numpy as np
->>> from lit_tf import gan_metrics
+>>> from lit_tf.gan import metrics
 >>> rng = np.random.default_rng(0)
->>> round(gan_metrics.inception_score(np.eye(4) * 50.0), 3)  # four sure, different classes
+>>> round(metrics.inception_score(np.eye(4) * 50.0), 3)  # four sure, different classes
 4.0
 >>> real = rng.normal(size=(200, 3))
->>> round(gan_metrics.frechet_distance(real, real + 1.0), 4)  # same spread, means 1 apart in 3 dims
+>>> round(metrics.frechet_distance(real, real + 1.0), 4)  # same spread, means 1 apart in 3 dims
 3.0
 """
 
@@ -21,7 +21,7 @@ import os
 
 import numpy as np
 
-from lit_tf import tfgan_compat
+from lit_tf.gan import tfgan_compat
 
 
 def inception_score(logits):

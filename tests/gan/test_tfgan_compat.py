@@ -1,10 +1,10 @@
-"""lit_tf.tfgan_compat loads TF-GAN's eval math on this TensorFlow and matches a scipy reference."""
+"""lit_tf.gan.tfgan_compat loads TF-GAN's eval math on this TensorFlow and matches a scipy reference."""
 
 import sys
 
 import numpy as np
 
-from lit_tf import tfgan_compat
+from lit_tf.gan import tfgan_compat
 from tests import test_case
 
 

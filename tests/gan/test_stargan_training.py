@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from lit_tf.gan.stargan import StarGAN
+from lit_tf.gan.stargan_training import StarGAN
 from lit_tf.models import stargan
 from tests import test_case
 

@@ -7,7 +7,7 @@ package's `__init__`, and leaves `sys.modules` as it found it.
 
 Example:
 
->>> from lit_tf import tfgan_compat
+>>> from lit_tf.gan import tfgan_compat
 >>> metrics = tfgan_compat.classifier_metrics()
 >>> float(metrics.classifier_score_from_logits([[0.0, 0.0], [0.0, 0.0]]))  # no confidence: 1
 1.0

@@ -10,7 +10,7 @@ classification of the fake, and the cycle `G(G(image, target), label)` back to t
 Example:
 
 >>> import keras, numpy as np
->>> from lit_tf.gan.stargan import StarGAN
+>>> from lit_tf.gan.stargan_training import StarGAN
 >>> from lit_tf.models import stargan
 >>> gan = StarGAN(stargan.Generator(16, 3, 8, 2, 1), stargan.Discriminator(16, 3, 8, 2), n_critic=1)
 >>> gan.compile(keras.optimizers.Adam(1e-4, 0.5, 0.999), keras.optimizers.Adam(1e-4, 0.5, 0.999))

@@ -1,0 +1,100 @@
+"""The callbacks every training stage gets: a clear stop on NaN, and the best epoch kept.
+
+Example:
+
+>>> import keras, numpy as np, tempfile
+>>> from lit_tf import callbacks
+>>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+>>> model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+>>> x, y = np.random.rand(16, 4), np.random.randint(0, 3, 16)
+>>> keep = callbacks.KeepBestEpoch(model, tempfile.mkdtemp())
+>>> _ = model.fit(x, y, validation_data=(x, y), epochs=3, verbose=0, callbacks=[keep])
+>>> keep.best_epoch in (0, 1, 2)
+True
+"""
+
+import math
+import os
+import shutil
+import tempfile
+
+import keras
+
+from lit_tf.workdir import read_json
+from lit_tf.workdir import write_json_atomically
+
+
+class RaiseOnNaN(keras.callbacks.Callback):
+    """Stops training with one clear error when an epoch's loss is not finite.
+
+    Args:
+        stage: str, named in the error.
+        monitors: the logged losses checked (a GAN logs `g_loss` and `d_loss`).
+    """
+
+    def __init__(self, stage, monitors=("loss",)):
+        super().__init__()
+        self.stage = stage
+        self.monitors = tuple(monitors)
+
+    def on_epoch_end(self, epoch, logs=None):
+        bad = [(name, (logs or {})[name]) for name in self.monitors
+               if (logs or {}).get(name) is not None and not math.isfinite((logs or {})[name])]
+        if bad:
+            name, loss = bad[0]
+            raise FloatingPointError(
+                f"The {self.stage!r} stage {name.replace('_', ' ')} became {loss} in epoch {epoch + 1}. Lower the "
+                "learning rate, check the inputs for NaN/inf, or check that the "
+                "teacher gives finite logits."
+            )
+
+
+class KeepBestEpoch(keras.callbacks.ModelCheckpoint):
+    """Keeps `target`'s weights of the epoch with the best `monitor` and restores them at the end.
+
+    Keras' `ModelCheckpoint(save_best_only=True, save_weights_only=True)`, saving `target`
+    (the student inside a distiller) rather than the model being fit, with two additions:
+    the best value and epoch are written next to the weights (`best.json`) and come back as
+    `initial_value_threshold` after a restart, and `target` gets the best weights back when
+    training ends. The weights file is replaced whole, so a kill leaves the last best.
+
+    Args:
+        target: `keras.Model` whose weights are kept (e.g. the student inside a distiller).
+        folder: str, where `best.weights.h5` and `best.json` live; `None` for a temporary
+            folder removed at the end.
+        monitor: str, a validation metric where higher is better.
+    """
+
+    def __init__(self, target, folder=None, monitor="val_accuracy"):
+        self._temporary = folder is None
+        self.folder = tempfile.mkdtemp(prefix="lit_tf_best_") if folder is None else folder
+        state = read_json(self._state_path) or {}
+        super().__init__(os.path.join(self.folder, "best.tmp.weights.h5"), monitor=monitor, mode="max",
+                         save_best_only=True, save_weights_only=True, initial_value_threshold=state.get("best"))
+        self.target = target
+        self.best_epoch = state.get("epoch")
+
+    @property
+    def _state_path(self):
+        return os.path.join(self.folder, "best.json")
+
+    @property
+    def _weights_path(self):
+        return os.path.join(self.folder, "best.weights.h5")
+
+    def set_model(self, model):
+        super().set_model(self.target)  # what is saved is the target, not the distiller around it
+
+    def on_epoch_end(self, epoch, logs=None):
+        before = self.best
+        super().on_epoch_end(epoch, logs)
+        if self.best is not None and self.best != before:  # saved to the temporary file just now
+            os.replace(self.filepath, self._weights_path)
+            self.best_epoch = epoch
+            write_json_atomically(self._state_path, {"best": float(self.best), "epoch": epoch})
+
+    def on_train_end(self, logs=None):
+        if os.path.exists(self._weights_path):
+            self.target.load_weights(self._weights_path)
+        if self._temporary:
+            shutil.rmtree(self.folder, ignore_errors=True)
