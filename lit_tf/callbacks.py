@@ -2,15 +2,13 @@
 
 Example:
 
->>> import keras, numpy as np, tempfile
 >>> from lit_tf import callbacks
->>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
->>> model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
->>> x, y = np.random.rand(16, 4), np.random.randint(0, 3, 16)
->>> keep = callbacks.KeepBestEpoch(model, tempfile.mkdtemp())
->>> _ = model.fit(x, y, validation_data=(x, y), epochs=3, verbose=0, callbacks=[keep])
->>> keep.best_epoch in (0, 1, 2)
-True
+>>> callbacks.RaiseOnNaN("lit").on_epoch_end(0, {"loss": float("nan")})
+Traceback (most recent call last):
+...
+FloatingPointError: The 'lit' stage loss became nan in epoch 1. Lower the learning rate, ...
+
+`KeepBestEpoch` is in every stage `lit_tf.training.fit_stage` runs with validation data.
 """
 
 import math
