@@ -1,8 +1,11 @@
 """bench.stargan_step runs on tiny networks and prints its table and ratios (no timing is asserted)."""
 
+import pytest
+
 from tests import test_case
 
 
+@pytest.mark.slow  # three processes, each starting TensorFlow and tracing a GAN step: about 35 s
 def test_prints_every_row_with_memory_and_projected_hours_and_the_ratio_line():
     code, out, err = test_case.run_module(
         "bench.stargan_step", "--image_size=16", "--conv_dim=8", "--d_strided_layers=2", "--batch_size=2",
