@@ -21,6 +21,14 @@ tf.config.set_logical_device_configuration(
     _cpu, [tf.config.LogicalDeviceConfiguration()] * 2
 )
 
+# Under pytest-xdist the workers share the cores: each takes its share of threads rather than
+# every worker running as many threads as there are cores.
+_workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+if _workers > 1:
+    _threads = max(1, (os.cpu_count() or 1) // _workers)
+    tf.config.threading.set_intra_op_parallelism_threads(_threads)
+    tf.config.threading.set_inter_op_parallelism_threads(_threads)
+
 
 @pytest.fixture(autouse=True)
 def _fresh_keras_state():

@@ -13,11 +13,13 @@ continues from the last completed epoch.
 
 Example:
 
->>> import tempfile
->>> from lit_tf import experiment
+>>> import os, tempfile
+>>> from lit_tf import experiment, models
+>>> teacher = os.path.join(tempfile.mkdtemp(), "teacher.keras")
+>>> models.get("resnet8").save(teacher)  # a trained teacher in practice
 >>> config = experiment.ExperimentConfig(
-...     mode="lit", dataset="digits", teacher_arch="resnet8", student_arch="resnet8", teacher_epochs=1,
-...     lit_epochs=1, finetune_epochs=1, batch_size=256, export=False, train_teacher=True)
+...     mode="lit", dataset="digits", teacher_arch="resnet8", student_arch="resnet8", teacher_weights=teacher,
+...     lit_epochs=1, finetune_epochs=1, batch_size=256, export=False)
 >>> result = experiment.run(config, tempfile.mkdtemp())  # doctest: +ELLIPSIS
 [...
 >>> sorted(result["students"])

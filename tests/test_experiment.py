@@ -65,7 +65,7 @@ def test_a_saved_teacher_is_loaded_once_and_distilled_without_training_a_new_one
 
 
 def test_a_finished_run_started_again_says_so_and_leaves_its_result(tmp_path, capsys):
-    config = experiment.ExperimentConfig(mode="scratch", export=False, **dict(TINY, lit_epochs=1))
+    config = experiment.ExperimentConfig(mode="teacher", export=False, **TINY)  # one stage
     workdir = str(tmp_path / "run")
     first = experiment.run(config, workdir)
     written = open(os.path.join(workdir, "result.json")).read()

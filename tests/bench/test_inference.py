@@ -1,8 +1,11 @@
 """bench.inference runs on a small pair and prints its table and ratios (no timing is asserted)."""
 
+import pytest
+
 from tests import test_case
 
 
+@pytest.mark.slow  # Keras, TFLite float32 and int8 conversions of two models in a subprocess: about 30 s
 def test_prints_size_flops_latencies_and_the_ratio_line():
     code, out, err = test_case.run_module("bench.inference", "--teacher=resnet14", "--student=resnet8",
                                           "--runs=2", "--batch_sizes=1,4")

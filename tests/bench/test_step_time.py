@@ -2,12 +2,15 @@
 
 import os
 
+import pytest
+
 from bench import report
 from tests import test_case
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
+@pytest.mark.slow  # two worker processes, each starting TensorFlow and tracing five steps: about 50 s
 def test_prints_every_method_against_the_before_tree_and_the_ratio_line():
     code, out, err = test_case.run_module("bench.step_time", "--pairs=resnet8:resnet8", "--image_size=16",
                                           "--batch_size=4", "--steps=2", "--warmup=1", f"--before={ROOT}")
