@@ -51,17 +51,16 @@ def test_a_finished_run_started_again_reports_the_same_result(all_run):
         assert again[name] == result[name], name
 
 
-def test_a_saved_teacher_is_loaded_once_and_distilled_without_training_a_new_one(tmp_path, monkeypatch):
+def test_a_saved_teacher_is_loaded_once_and_not_trained_again(tmp_path, monkeypatch):
     teacher_path = str(tmp_path / "teacher.keras")
     models.get("resnet8").save(teacher_path)  # untrained will do: only where the teacher comes from is tested
-    config = experiment.ExperimentConfig(mode="kd", teacher_weights=teacher_path, export=False,
-                                         **dict(TINY, teacher_epochs=0))
+    config = experiment.ExperimentConfig(mode="teacher", teacher_weights=teacher_path, export=False, **TINY)
     loads, load = [], experiment._load_teacher
     monkeypatch.setattr(experiment, "_load_teacher", lambda *args: loads.append(args) or load(*args))
-    kd = experiment.run(config, str(tmp_path / "run"))
+    result = experiment.run(config, str(tmp_path / "run"))
     assert len(loads) == 1
-    assert kd["teacher"]["params"] == 75_770 and kd["epochs"]["teacher"] == 0
-    assert not os.path.exists(tmp_path / "run" / "teacher") and sorted(kd["students"]) == ["kd"]
+    assert result["teacher"]["params"] == 75_770 and result["epochs"]["teacher"] == 0
+    assert not os.path.exists(tmp_path / "run" / "teacher") and result["students"] == {}
 
 
 def test_a_finished_run_started_again_says_so_and_leaves_its_result(tmp_path, capsys):
