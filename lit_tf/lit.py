@@ -242,6 +242,10 @@ class LITDistiller(keras.Model):
     def trainable_variables(self):
         return self.trainable_weights
 
+    def _not_trained(self, variables):
+        trained = {id(weight) for weight in self.trainable_weights}
+        return [variable for variable in variables if id(variable) not in trained]
+
     @property
     def non_trainable_weights(self):
         """Every other weight (teacher, student stem and head, statistics), whatever the flags.
@@ -249,13 +253,11 @@ class LITDistiller(keras.Model):
         Keeps the split fixed while `stem_and_head_frozen` flips the flags inside a step: the
         JAX trainer passes the variables in as two lists made before the step.
         """
-        trained = {id(weight) for weight in self.trainable_weights}
-        return [weight for weight in self.weights if id(weight) not in trained]
+        return self._not_trained(self.weights)
 
     @property
     def non_trainable_variables(self):
-        trained = {id(variable) for variable in self.trainable_weights}
-        return [variable for variable in self.variables if id(variable) not in trained]
+        return self._not_trained(self.variables)
 
     @contextlib.contextmanager
     def stem_and_head_frozen(self):

@@ -142,7 +142,6 @@ class Sections:
         self.boundaries = list(boundaries)
         self.tensors = boundary_tensors(model, self.boundaries)
         self.sections = [self._section(k) for k in range(1, len(self.boundaries))]
-        self._features = self._head = None
 
     def _section(self, k):
         try:
@@ -180,34 +179,30 @@ class Sections:
         """The layers after the last boundary, in graph order."""
         return self._layers[2]
 
-    @property
+    @functools.cached_property
     def features(self):
         """A model computing `[f0, ..., fK, outputs]` in one forward pass."""
-        if self._features is None:
-            if len(self.model.outputs) != 1:
-                raise ValueError(
-                    f"LIT needs a model with one output (the logits); model "
-                    f"'{self.model.name}' has {len(self.model.outputs)}."
-                )
-            self._features = keras.Model(self.model.input, [*self.tensors, self.model.outputs[0]],
-                                         name=f"{self.model.name}_boundaries")
-        return self._features
+        if len(self.model.outputs) != 1:
+            raise ValueError(
+                f"LIT needs a model with one output (the logits); model "
+                f"'{self.model.name}' has {len(self.model.outputs)}."
+            )
+        return keras.Model(self.model.input, [*self.tensors, self.model.outputs[0]],
+                           name=f"{self.model.name}_boundaries")
 
-    @property
+    @functools.cached_property
     def head(self):
         """The head as a model: the output of the last boundary in, the model's output out.
 
         Raises:
             ValueError: the head needs more than the last boundary (a skip connection crosses it).
         """
-        if self._head is None:
-            try:
-                self._head = keras.Model(self.tensors[-1], self.model.outputs[0], name=f"{self.model.name}_head")
-            except ValueError as error:
-                raise ValueError(
-                    f"The head of model '{self.model.name}' depends on more than the output of "
-                    f"'{self.boundaries[-1]}'. Received: boundaries={self.boundaries}") from error
-        return self._head
+        try:
+            return keras.Model(self.tensors[-1], self.model.outputs[0], name=f"{self.model.name}_head")
+        except ValueError as error:
+            raise ValueError(
+                f"The head of model '{self.model.name}' depends on more than the output of "
+                f"'{self.boundaries[-1]}'. Received: boundaries={self.boundaries}") from error
 
     def check_compatible(self, student):
         """Raises `ValueError` unless every boundary shape of `student` (a `Sections`) matches.

@@ -40,8 +40,7 @@ def finished_result(workdir, config, assumed=None):
     if not os.path.exists(path):
         return None
     claim(workdir, config, assumed)
-    with open(path) as f:
-        result = json.load(f)
+    result = read_json(path)
     print(f"[lit_tf] {workdir} holds this run, finished: {RESULT_FILE} is left as it is "
           "(delete it to evaluate and export again).", flush=True)
     return result
