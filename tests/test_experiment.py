@@ -51,22 +51,18 @@ def test_a_finished_run_started_again_reports_the_same_result(all_run):
         assert again[name] == result[name], name
 
 
-def test_a_saved_teacher_is_loaded_once_and_not_trained_again(tmp_path, monkeypatch):
+def test_a_saved_teacher_is_loaded_once_and_a_finished_run_started_again_says_so(tmp_path, monkeypatch, capsys):
     teacher_path = str(tmp_path / "teacher.keras")
     models.get("resnet8").save(teacher_path)  # untrained will do: only where the teacher comes from is tested
     config = experiment.ExperimentConfig(mode="teacher", teacher_weights=teacher_path, export=False, **TINY)
     loads, load = [], experiment._load_teacher
     monkeypatch.setattr(experiment, "_load_teacher", lambda *args: loads.append(args) or load(*args))
-    result = experiment.run(config, str(tmp_path / "run"))
-    assert len(loads) == 1
-    assert result["teacher"]["params"] == 75_770 and result["epochs"]["teacher"] == 0
-    assert not os.path.exists(tmp_path / "run" / "teacher") and result["students"] == {}
-
-
-def test_a_finished_run_started_again_says_so_and_leaves_its_result(tmp_path, capsys):
-    config = experiment.ExperimentConfig(mode="teacher", export=False, **TINY)  # one stage
     workdir = str(tmp_path / "run")
     first = experiment.run(config, workdir)
+    assert len(loads) == 1
+    assert first["teacher"]["params"] == 75_770 and first["epochs"]["teacher"] == 0
+    assert not os.path.exists(tmp_path / "run" / "teacher") and first["students"] == {}
+
     written = open(os.path.join(workdir, "result.json")).read()
     capsys.readouterr()
     assert experiment.run(config, workdir) == first

@@ -11,18 +11,22 @@ from lit_tf import quiet
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-@pytest.mark.parametrize("module, args", [
-    ("trainers.cifar", ["--workdir=WORKDIR", "--batch_size=0"]),
-    ("trainers.stargan", ["--workdir=WORKDIR", "--batch_size=0"]),
-    ("lit_tf.convert", ["--arch=resnet8", "--torch_weights=/nowhere/r8.npz", "--out=WORKDIR.keras"]),
+BAD_BATCH = "error: batch_size must be > 0. Received: batch_size=0"
+
+
+@pytest.mark.parametrize("module, args, line", [
+    ("trainers.cifar", ["--workdir=WORKDIR", "--batch_size=0"], BAD_BATCH),
+    ("trainers.stargan", ["--workdir=WORKDIR", "--batch_size=0"], BAD_BATCH),
+    ("lit_tf.convert", ["--arch=resnet8", "--torch_weights=/nowhere/r8.npz", "--out=WORKDIR.keras"],
+     "error: No PyTorch weights at '/nowhere/r8.npz'."),
 ])
-def test_a_bad_input_run_prints_exactly_one_line_on_stderr(module, args, tmp_path):
+def test_a_bad_input_run_prints_exactly_one_line_on_stderr_and_writes_nothing(module, args, line, tmp_path):
     workdir = str(tmp_path / "run")
     env = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
     run = subprocess.run([sys.executable, "-m", module, *[a.replace("WORKDIR", workdir) for a in args]],
                          cwd=ROOT, env=dict(env, PYTHONPATH=ROOT), text=True, capture_output=True, timeout=300)
     assert run.returncode == 1
-    assert len(run.stderr.splitlines()) == 1 and run.stderr.startswith("error: "), run.stderr
+    assert run.stderr == line + "\n", run.stderr
     assert run.stdout == "" and os.listdir(tmp_path) == []
 
 
