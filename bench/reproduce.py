@@ -69,6 +69,10 @@ def main(argv):
     table = report.markdown_table(rows)
     print(table)
     machine = f"{platform.machine()}, {os.cpu_count()} cores, {platform.processor() or platform.platform()}"
+    seconds = [result.get("training_seconds") for result in results]
+    if None not in seconds:  # runs finished by lit_tf 0.2 and earlier did not record it
+        machine += "; training time per seed (every epoch, across restarts): " + ", ".join(
+            f"{value:,.0f} s" for value in seconds)
     report.write(FLAGS.out, rows, table, " ".join(sys.argv[1:]), machine=machine)
     print(report.ratio_line(rows))
     return 0

@@ -1,4 +1,4 @@
-"""The callbacks every training stage gets: a clear stop on NaN, and the best epoch kept.
+"""The callbacks every training stage gets: a clear stop on NaN, the best epoch kept, the time logged.
 
 Example:
 
@@ -8,13 +8,15 @@ Traceback (most recent call last):
 ...
 FloatingPointError: The 'lit' stage loss became nan in epoch 1. Lower the learning rate, ...
 
-`KeepBestEpoch` is in every stage `lit_tf.training.fit_stage` runs with validation data.
+`KeepBestEpoch` is in every stage `lit_tf.training.fit_stage` runs with validation data, and
+`EpochSeconds` in every stage it runs in a workdir (`<stage>/epoch_seconds.csv`).
 """
 
 import math
 import os
 import shutil
 import tempfile
+import time
 
 import keras
 
@@ -45,6 +47,38 @@ class RaiseOnNaN(keras.callbacks.Callback):
                 "learning rate, check the inputs for NaN/inf, or check that the "
                 "teacher gives finite logits."
             )
+
+
+class EpochSeconds(keras.callbacks.Callback):
+    """Appends each epoch's wall time (training and validation) to a CSV file: `epoch,seconds`.
+
+    Appended, so the file holds every process's epochs of a stage that was restarted;
+    `lit_tf.workdir.training_seconds` sums a workdir's. (A separate file rather than a
+    `history.csv` column: `CSVLogger` appending to an older file keeps no column order.)
+
+    Example:
+
+    >>> import os, tempfile
+    >>> from lit_tf.callbacks import EpochSeconds
+    >>> timer = EpochSeconds(os.path.join(tempfile.mkdtemp(), "epoch_seconds.csv"))
+    >>> for epoch in range(2):
+    ...     timer.on_epoch_begin(epoch); timer.on_epoch_end(epoch)
+    >>> open(timer.path).read().splitlines()[0], len(open(timer.path).read().splitlines())
+    ('epoch,seconds', 3)
+    """
+
+    def __init__(self, path):
+        super().__init__()
+        self.path = path
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.time()
+
+    def on_epoch_end(self, epoch, logs=None):
+        seconds = time.time() - self._start
+        new = not os.path.exists(self.path)
+        with open(self.path, "a") as f:
+            f.write(("epoch,seconds\n" if new else "") + f"{epoch},{seconds:.2f}\n")
 
 
 class KeepBestEpoch(keras.callbacks.ModelCheckpoint):

@@ -339,5 +339,6 @@ def run(config, workdir):
                                               normalization=registry.normalization_stats(config.dataset,
                                                                                          config.normalization))
         result["wall_seconds"] = round(time.time() - start, 1)
+        result["training_seconds"] = workdirs.training_seconds(workdir)
         workdirs.write_json_atomically(os.path.join(workdir, workdirs.RESULT_FILE), result)
     return result

@@ -26,11 +26,13 @@ import shutil
 import keras
 import numpy as np
 
+from lit_tf.callbacks import EpochSeconds
 from lit_tf.callbacks import KeepBestEpoch
 from lit_tf.callbacks import RaiseOnNaN
 from lit_tf.optimizers import piecewise_schedule
 from lit_tf.progress import EpochLine
 from lit_tf.progress import RunProgress
+from lit_tf.workdir import EPOCH_SECONDS_FILE
 from lit_tf.workdir import history_from_csv
 from lit_tf.workdir import save_weights_atomically
 
@@ -78,8 +80,9 @@ def fit_stage(
         keep_best: bool; keep `target`'s best epoch by `val_accuracy`. Defaults to
             whether `val_data` is given.
         checkpoint_dir: str or `None`. When set: `BackupAndRestore` every epoch,
-            the history in `<stage>/history.csv`, TensorBoard logs in `<stage>/logs`,
-            and a finished stage only reloads its weights.
+            the history in `<stage>/history.csv`, each epoch's wall time in
+            `<stage>/epoch_seconds.csv`, TensorBoard logs in `<stage>/logs`, and a
+            finished stage only reloads its weights.
         callbacks: extra callbacks. batch_size: for array inputs.
         steps_per_epoch: int or `None` (for an endless `train_data`).
         nan_monitors: logged losses that stop the stage when not finite.
@@ -116,6 +119,7 @@ def fit_stage(
         callbacks += [
             keras.callbacks.BackupAndRestore(os.path.join(folder, "backup"), delete_checkpoint=False),
             keras.callbacks.CSVLogger(os.path.join(folder, "history.csv"), append=True),
+            EpochSeconds(os.path.join(folder, EPOCH_SECONDS_FILE)),
             keras.callbacks.TensorBoard(os.path.join(folder, "logs"), write_graph=False),
         ]
     x, y = train_data if isinstance(train_data, tuple) else (train_data, None)

@@ -29,6 +29,7 @@ SHOWN = 3  # differences named in the refusal
 
 
 RESULT_FILE = "result.json"
+EPOCH_SECONDS_FILE = "epoch_seconds.csv"  # in each stage's folder: `epoch,seconds`, every process's epochs
 
 
 def finished_result(workdir, config, assumed=None):
@@ -123,3 +124,30 @@ def history_from_csv(path):
     else:
         history.epoch = []
     return history
+
+
+def training_seconds(workdir):
+    """Seconds of every epoch trained in `workdir`'s stages, summed over every process that ran them.
+
+    A run resumed after a kill counts the epochs of each process (its `wall_seconds` counts
+    only the last process). The epoch a kill interrupted is not counted, nor are epochs
+    trained by a lit_tf that did not yet record them (0.2 and earlier).
+
+    Example:
+
+    >>> import os, tempfile
+    >>> from lit_tf import workdir
+    >>> folder = tempfile.mkdtemp()
+    >>> os.makedirs(os.path.join(folder, "lit"))
+    >>> path = os.path.join(folder, "lit", workdir.EPOCH_SECONDS_FILE)
+    >>> _ = open(path, "w").write("epoch,seconds\\n0,60.5\\n1,59.5\\n")  # two epochs of the LIT stage
+    >>> workdir.training_seconds(folder)
+    120.0
+    """
+    total = 0.0
+    for stage in sorted(os.listdir(workdir)):
+        path = os.path.join(workdir, stage, EPOCH_SECONDS_FILE)
+        if os.path.exists(path):
+            with open(path, newline="") as f:
+                total += sum(float(row["seconds"]) for row in csv.DictReader(f))
+    return round(total, 1)

@@ -9,6 +9,7 @@ import pytest
 
 from lit_tf import experiment
 from lit_tf import models
+from lit_tf import workdir as workdirs
 
 TINY = dict(dataset="digits", teacher_arch="resnet8", student_arch="resnet8", teacher_epochs=1,
             lit_epochs=1, finetune_epochs=1, batch_size=256)
@@ -29,7 +30,7 @@ def test_mode_all_trains_every_row_and_writes_result_models_logs_and_export(all_
     assert result["student"] == result["students"]["lit"]
     for summary in [result["teacher"], *result["students"].values()]:
         assert set(summary) == {"arch", "accuracy", "params", "flops"} and 0 <= summary["accuracy"] <= 1
-    assert result["epochs"] == {"teacher": 1, "stage1": 1, "stage2": 1}
+    assert result["epochs"] == {"teacher": 1, "teacher_adaptation": 0, "stage1": 1, "stage2": 1}
     stages = ["teacher", "lit", "finetune", "kd_stage1", "kd_stage2", "fitnets_hints", "fitnets_kd",
               "scratch_stage1", "scratch_stage2"]
     for stage in stages:
@@ -61,6 +62,7 @@ def test_a_saved_teacher_is_loaded_once_and_a_finished_run_started_again_says_so
     first = experiment.run(config, workdir)
     assert len(loads) == 1
     assert first["teacher"]["params"] == 75_770 and first["epochs"]["teacher"] == 0
+    assert first["training_seconds"] == 0.0  # nothing trained
     assert not os.path.exists(tmp_path / "run" / "teacher") and first["students"] == {}
 
     written = open(os.path.join(workdir, "result.json")).read()
@@ -154,6 +156,7 @@ def test_a_pytorch_teacher_is_adapted_on_an_image_folder_and_the_student_exports
     result = experiment.run(config, workdir)
     assert 0 <= result["teacher"]["accuracy_before_adaptation"] <= 1 and result["epochs"]["teacher_adaptation"] == 1
     assert os.path.exists(os.path.join(workdir, "teacher_adapt", "done.weights.h5"))
+    assert result["training_seconds"] == workdirs.training_seconds(workdir) > 0  # adaptation, LIT and fine-tune
     # The exported student takes pixels in [0, 255]: the normalisation is inside it.
     student = models.get("resnet8", num_classes=3)
     student.load_weights(os.path.join(workdir, "finetune", "done.weights.h5"))

@@ -1,5 +1,6 @@
 """Tests for lit_tf.training: resumable stages, best-epoch selection, progress lines."""
 
+import csv
 import os
 
 import keras
@@ -8,6 +9,7 @@ import pytest
 
 from lit_tf import progress
 from lit_tf import training
+from lit_tf import workdir
 
 
 def _model():
@@ -35,7 +37,7 @@ class _EpochsSeen(keras.callbacks.Callback):
         self.epochs.append(epoch)
 
 
-def test_killed_stage_resumes_from_its_last_completed_epoch(tmp_path):
+def test_killed_stage_resumes_from_its_last_completed_epoch_and_both_processes_epochs_are_timed(tmp_path):
     data, folder = _data(), str(tmp_path)
     fit = dict(epochs=4, learning_rate=0.1, stage="demo", checkpoint_dir=folder, batch_size=8, verbose=0)
     with pytest.raises(KeyboardInterrupt):
@@ -49,6 +51,10 @@ def test_killed_stage_resumes_from_its_last_completed_epoch(tmp_path):
     assert training.is_done(folder, "demo")
     assert os.listdir(os.path.join(folder, "demo", "logs"))  # TensorBoard event files
     assert not os.path.exists(os.path.join(folder, "demo", "backup"))
+    with open(os.path.join(folder, "demo", workdir.EPOCH_SECONDS_FILE), newline="") as f:
+        timed = [(int(row["epoch"]), float(row["seconds"])) for row in csv.DictReader(f)]
+    assert [epoch for epoch, _ in timed] == [0, 1, 2, 3]  # 0 and 1 by the killed process, 2 and 3 after
+    assert workdir.training_seconds(folder) == round(sum(seconds for _, seconds in timed), 1) > 0
 
 
 def test_a_finished_stage_reloads_its_weights_instead_of_training(tmp_path):

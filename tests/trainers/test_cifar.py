@@ -100,8 +100,12 @@ def test_killed_with_sigkill_mid_epoch_it_resumes_and_finishes(tmp_path):
     assert _history_epochs(history)[0] == 0 and _history_epochs(history).count(0) == 1
     assert sorted(set(_history_epochs(history))) == [0, 1, 2]
     result = json.loads((tmp_path / "result.json").read_text())
-    assert set(result) == {"mode", "dataset", "students", "student", "epochs", "wall_seconds"}
-    assert result["epochs"] == {"teacher": 0, "stage1": 3, "stage2": 1}  # scratch trains no teacher
+    assert set(result) == {"mode", "dataset", "students", "student", "epochs", "wall_seconds", "training_seconds"}
+    with open(tmp_path / "scratch_stage1" / "epoch_seconds.csv", newline="") as f:
+        timed = [int(row["epoch"]) for row in csv.DictReader(f)]
+    assert timed[0] == 0 and {1, 2} <= set(timed)  # epoch 0 timed by the killed process, the rest by the second
+    # scratch trains no teacher
+    assert result["epochs"] == {"teacher": 0, "teacher_adaptation": 0, "stage1": 3, "stage2": 1}
 
 
 def test_help_exits_0_and_shows_the_flagfile_the_required_workdir_and_a_correct_example(capsys):
