@@ -13,6 +13,7 @@ Example:
 import os
 
 import numpy as np
+import tensorflow as tf
 
 from lit_tf import export
 from lit_tf.flops import count_flops
@@ -31,8 +32,6 @@ def accuracy(model, dataset):
     images), run on this process alone: under `MultiWorkerMirroredStrategy`, `predict_on_batch`
     would gather every worker's copy of the batch.
     """
-    import tensorflow as tf
-
     logits = tf.function(lambda images: model(images, training=False), reduce_retracing=True)
     correct = total = 0
     for images, labels in dataset:
