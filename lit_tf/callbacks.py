@@ -9,7 +9,8 @@ Traceback (most recent call last):
 FloatingPointError: The 'lit' stage loss became nan in epoch 1. Lower the learning rate, ...
 
 `KeepBestEpoch` is in every stage `lit_tf.training.fit_stage` runs with validation data, and
-`EpochSeconds` in every stage it runs in a workdir (`<stage>/epoch_seconds.csv`).
+`EpochSeconds` in every stage it runs in a workdir (`<stage>/epoch_seconds.csv`);
+`TestAccuracyCurve` where it is given `report_data` (`<stage>/test_accuracy.csv`).
 """
 
 import math
@@ -20,6 +21,7 @@ import time
 
 import keras
 
+from lit_tf.reporting import accuracy
 from lit_tf.workdir import read_json
 from lit_tf.workdir import write_json_atomically
 
@@ -79,6 +81,43 @@ class EpochSeconds(keras.callbacks.Callback):
         new = not os.path.exists(self.path)
         with open(self.path, "a") as f:
             f.write(("epoch,seconds\n" if new else "") + f"{epoch},{seconds:.2f}\n")
+
+
+class TestAccuracyCurve(keras.callbacks.Callback):
+    """Appends `target`'s accuracy on held-out data after every epoch to a CSV: `epoch,test_accuracy`.
+
+    A report of how a model learns (a learning curve), kept apart from the validation metrics
+    that choose the kept epoch: it is written to its own file, never into the epoch's logs, so no
+    callback that selects (`KeepBestEpoch`, `EarlyStopping`) can see it. One inference pass
+    of `data` an epoch. A restarted stage appends; a repeated epoch's last row is the one
+    that counts (`lit_tf.workdir.read_curve`).
+
+    Args:
+        target: `keras.Model` evaluated (the student inside a distiller).
+        data: `tf.data.Dataset` of `(x, y)` batches, integer labels.
+        path: str, the CSV file.
+
+    Example:
+
+    >>> import os, tempfile, numpy as np, keras, tensorflow as tf
+    >>> from lit_tf.callbacks import TestAccuracyCurve
+    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)])
+    >>> data = tf.data.Dataset.from_tensor_slices((np.eye(2, dtype="float32"), [0, 1])).batch(2)
+    >>> curve = TestAccuracyCurve(model, data, os.path.join(tempfile.mkdtemp(), "test_accuracy.csv"))
+    >>> curve.on_epoch_end(0)
+    >>> open(curve.path).read().splitlines()[0]
+    'epoch,test_accuracy'
+    """
+
+    def __init__(self, target, data, path):
+        super().__init__()
+        self.target, self.data, self.path = target, data, path
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = accuracy(self.target, self.data)
+        new = not os.path.exists(self.path)
+        with open(self.path, "a") as f:
+            f.write(("epoch,test_accuracy\n" if new else "") + f"{epoch},{value:.4f}\n")
 
 
 class KeepBestEpoch(keras.callbacks.ModelCheckpoint):

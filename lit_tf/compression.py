@@ -104,6 +104,7 @@ def compress(
     init_from_teacher=True,
     callbacks=None,
     checkpoint_dir=None,
+    report_data=None,
     batch_size=None,
     verbose="auto",
 ):
@@ -140,6 +141,10 @@ def compress(
         checkpoint_dir: str or `None`. When set, each stage backs up every epoch
             and writes its logs under it; run again after a crash, `compress`
             continues from the last completed epoch and skips finished stages.
+        report_data: a `tf.data.Dataset` of `(x, y)` batches (the test split), or `None`.
+            With `checkpoint_dir`, the student's accuracy on it after every epoch of each
+            stage goes to `<stage>/test_accuracy.csv`: a learning curve for reports, never
+            used to choose an epoch.
         batch_size: int, for array inputs only.
         verbose: passed to `fit`.
 
@@ -175,7 +180,8 @@ def compress(
                 f"{error} Pass init_from_teacher=False to keep the student's own stem and head."
             ) from error
     fit_kwargs = {"batch_size": batch_size, "verbose": verbose, "callbacks": callbacks,
-                  "checkpoint_dir": checkpoint_dir, "schedule": schedule}
+                  "checkpoint_dir": checkpoint_dir, "schedule": schedule,
+                  "report_data": report_data}
 
     if verbose:
         print(f"[lit_tf] Stage 1/2, LIT: {lit_epochs} epochs, sections {student_boundaries[1:]}")

@@ -54,7 +54,7 @@ from lit_tf.reporting import model_summary
 
 MODES = ("teacher", "lit", "kd", "fitnets", "scratch", "all")
 # Settings added after runs were started, with the value those runs used (see workdir.claim).
-ASSUMED_IN_OLDER_RUNS = {"section_bn_updates": "both_passes"}
+ASSUMED_IN_OLDER_RUNS = {"section_bn_updates": "both_passes", "test_curve": False}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,6 +116,8 @@ class ExperimentConfig:
     num_gpus: int = 0
     quantize: str = "none"
     export: bool = True
+    # Reports: every stage's test accuracy after each epoch (<stage>/test_accuracy.csv), never for selection.
+    test_curve: bool = False
 
     def __post_init__(self):
         check_choice("mode", self.mode, MODES)
@@ -314,7 +316,8 @@ def run(config, workdir):
     with strategy.scope():
         notes = {}
         fit_kwargs = {"checkpoint_dir": checkpoint_dir, "verbose": "lines", "schedule": config.schedule,
-                      "callbacks": [progress.RunProgress(_planned_epochs(config))]}
+                      "callbacks": [progress.RunProgress(_planned_epochs(config))],
+                      "report_data": data["test"] if config.test_curve else None}
         trained = _train(config, teacher, data, strategy.num_replicas_in_sync, fit_kwargs, notes)
     result = {"mode": config.mode, "dataset": config.dataset}
     if "teacher" in trained:

@@ -29,10 +29,12 @@ import numpy as np
 from lit_tf.callbacks import EpochSeconds
 from lit_tf.callbacks import KeepBestEpoch
 from lit_tf.callbacks import RaiseOnNaN
+from lit_tf.callbacks import TestAccuracyCurve
 from lit_tf.optimizers import piecewise_schedule
 from lit_tf.progress import EpochLine
 from lit_tf.progress import RunProgress
 from lit_tf.workdir import EPOCH_SECONDS_FILE
+from lit_tf.workdir import TEST_ACCURACY_FILE
 from lit_tf.workdir import history_from_csv
 from lit_tf.workdir import save_weights_atomically
 
@@ -63,6 +65,7 @@ def fit_stage(
     batch_size=None,
     steps_per_epoch=None,
     nan_monitors=("loss",),
+    report_data=None,
     verbose="auto",
 ):
     """Fits a compiled `model` for one stage with a piecewise learning rate.
@@ -86,12 +89,18 @@ def fit_stage(
         callbacks: extra callbacks. batch_size: for array inputs.
         steps_per_epoch: int or `None` (for an endless `train_data`).
         nan_monitors: logged losses that stop the stage when not finite.
+        report_data: `tf.data.Dataset` of `(x, y)` batches or `None`. With it (and a
+            `checkpoint_dir`), `target`'s accuracy on it after every epoch goes to
+            `<stage>/test_accuracy.csv`: a learning curve, never used to choose an epoch.
         verbose: passed to `fit`, or "lines" for one `EpochLine` an epoch.
 
     Returns:
         `keras.callbacks.History` (every epoch of the stage, across restarts).
     """
     target = target or model
+    if report_data is not None and not checkpoint_dir:
+        raise ValueError("report_data is recorded to <checkpoint_dir>/<stage>/test_accuracy.csv: pass "
+                         "checkpoint_dir too, or leave report_data out.")
     keep_best = val_data is not None if keep_best is None else keep_best
     folder = os.path.join(checkpoint_dir, stage) if checkpoint_dir else None
     if folder and is_done(checkpoint_dir, stage):
@@ -120,6 +129,9 @@ def fit_stage(
             keras.callbacks.BackupAndRestore(os.path.join(folder, "backup"), delete_checkpoint=False),
             keras.callbacks.CSVLogger(os.path.join(folder, "history.csv"), append=True),
             EpochSeconds(os.path.join(folder, EPOCH_SECONDS_FILE)),
+            # After EpochSeconds: the curve's inference pass is not training time.
+            *([TestAccuracyCurve(target, report_data, os.path.join(folder, TEST_ACCURACY_FILE))]
+              if report_data is not None else []),
             keras.callbacks.TensorBoard(os.path.join(folder, "logs"), write_graph=False),
         ]
     x, y = train_data if isinstance(train_data, tuple) else (train_data, None)

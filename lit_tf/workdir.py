@@ -30,6 +30,7 @@ SHOWN = 3  # differences named in the refusal
 
 RESULT_FILE = "result.json"
 EPOCH_SECONDS_FILE = "epoch_seconds.csv"  # in each stage's folder: `epoch,seconds`, every process's epochs
+TEST_ACCURACY_FILE = "test_accuracy.csv"  # in a stage's folder when asked for: `epoch,test_accuracy`, a report
 
 
 def finished_result(workdir, config, assumed=None):
@@ -151,3 +152,33 @@ def training_seconds(workdir):
             with open(path, newline="") as f:
                 total += sum(float(row["seconds"]) for row in csv.DictReader(f))
     return round(total, 1)
+
+
+def _last_per_epoch(path, column):
+    if not os.path.exists(path):
+        return {}
+    with open(path, newline="") as f:
+        return {int(row["epoch"]): float(row[column]) for row in csv.DictReader(f)}  # a redone epoch wins
+
+
+def read_curve(stage_folder):
+    """A stage's learning curve: `[(epoch, seconds, test_accuracy), ...]` in epoch order.
+
+    Read from `<stage>/test_accuracy.csv` and `<stage>/epoch_seconds.csv`; an epoch that a
+    restart trained again counts once, with its last values; `seconds` is `None` where the
+    time was not recorded.
+
+    Example:
+
+    >>> import os, tempfile
+    >>> from lit_tf import workdir
+    >>> stage = tempfile.mkdtemp()
+    >>> _ = open(os.path.join(stage, workdir.TEST_ACCURACY_FILE), "w").write(
+    ...     "epoch,test_accuracy\\n0,0.5\\n1,0.6\\n1,0.65\\n")  # epoch 1 again after a restart
+    >>> _ = open(os.path.join(stage, workdir.EPOCH_SECONDS_FILE), "w").write("epoch,seconds\\n0,60\\n1,61\\n1,62\\n")
+    >>> workdir.read_curve(stage)
+    [(0, 60.0, 0.5), (1, 62.0, 0.65)]
+    """
+    accuracies = _last_per_epoch(os.path.join(stage_folder, TEST_ACCURACY_FILE), "test_accuracy")
+    seconds = _last_per_epoch(os.path.join(stage_folder, EPOCH_SECONDS_FILE), "seconds")
+    return [(epoch, seconds.get(epoch), accuracies[epoch]) for epoch in sorted(accuracies)]

@@ -90,3 +90,44 @@ def test_inside_a_long_epoch_a_progress_line_gives_images_per_second_and_the_epo
     assert capsys.readouterr().out == "[kd] epoch 1/2 step 20/100 | 9 images/s, epoch ETA 280 s\n"
     line.on_train_batch_end(29)       # t = 200: 30 s since the last line, no line
     assert capsys.readouterr().out == ""
+
+
+class _TestAccuracySeen(keras.callbacks.Callback):
+    """What a selecting callback would see: the logged keys, and the model's accuracy each epoch."""
+
+    def __init__(self, data):
+        super().__init__()
+        self.data, self.keys, self.accuracies = data, set(), []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.keys.update(logs or {})
+        logits = self.model(self.data[0], training=False)
+        self.accuracies.append(float(np.mean(np.argmax(logits, -1) == self.data[1])))
+
+
+def test_report_data_records_each_epochs_test_accuracy_apart_from_the_selecting_metrics(tmp_path):
+    import tensorflow as tf
+
+    train, folder = _data(), str(tmp_path)
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(24, 4)).astype("float32")
+    test = (x, np.argmax(x[:, :3], axis=1))
+    seen = _TestAccuracySeen(test)
+    training.fit_stage(_model(), train, train, epochs=3, learning_rate=0.1, stage="demo", checkpoint_dir=folder,
+                       batch_size=8, verbose=0, callbacks=[seen], keep_best=False,
+                       report_data=tf.data.Dataset.from_tensor_slices(test).batch(10))
+    curve = workdir.read_curve(os.path.join(folder, "demo"))
+    assert [epoch for epoch, _, _ in curve] == [0, 1, 2]
+    assert [value for _, _, value in curve] == pytest.approx(seen.accuracies, abs=1e-4)
+    assert all(seconds > 0 for _, seconds, _ in curve)
+    assert not any("test" in key for key in seen.keys)  # nothing that picks an epoch can see it
+    with open(os.path.join(folder, "demo", "history.csv")) as f:
+        assert not any("test" in column for column in next(csv.reader(f)))
+
+
+def test_report_data_without_a_checkpoint_dir_is_refused_before_training():
+    model = _model()
+    with pytest.raises(ValueError, match="pass checkpoint_dir"):
+        training.fit_stage(model, _data(), epochs=1, learning_rate=0.1, stage="demo", report_data=_data(),
+                           verbose=0)
+    assert not model.optimizer.iterations.numpy()

@@ -89,6 +89,9 @@ _flag("enum", "strategy", "tf.distribute strategy.", enum_values=distribute.STRA
 _flag("integer", "num_gpus", "GPUs for --strategy=mirrored (0: all devices).")
 _flag("enum", "quantize", "Also export student_<quantize>.tflite.", enum_values=export.QUANTIZATIONS)
 _flag("bool", "export", "Export the student to SavedModel and TFLite.")
+# === Reports ===
+_flag("bool", "test_curve", "Record every stage's test accuracy after each epoch in <stage>/test_accuracy.csv: a "
+      "learning curve for reports, never used to choose an epoch (validation does).")
 
 _INT_LISTS = ("teacher_milestones", "adapt_milestones", "lit_milestones", "finetune_milestones")
 
