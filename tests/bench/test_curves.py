@@ -1,0 +1,39 @@
+"""bench.curves as a user runs it: the teacher adapted once, runs in order, curves, report and published files."""
+
+import json
+
+from lit_tf import models
+from tests import test_case
+
+
+def test_runs_share_one_adapted_teacher_and_give_curves_a_report_and_published_files(tmp_path):
+    teacher = str(tmp_path / "teacher.keras")
+    models.get("resnet8").save(teacher)
+    out, publish = tmp_path / "out", tmp_path / "publish"
+    code, stdout, err = test_case.run_module(
+        "bench.curves", "--flagfile=trainers/configs/quickstart.flags", f"--teacher_weights={teacher}",
+        "--teacher_arch=resnet8", "--adapt_epochs=1", "--lit_epochs=1", "--finetune_epochs=2",
+        "--batch_size=256", "--test_curve", "--runs=lit/0,scratch/0", f"--out={out}", f"--publish={publish}")
+    assert code == 0, err[-2000:]
+    for row in ("lit", "scratch"):
+        config = json.loads((out / row / "seed0" / "config.json").read_text())
+        assert config["teacher_weights"] == str(out / "teacher" / "models" / "teacher.keras")
+        assert config["adapt_epochs"] == 0 and config["mode"] == row
+    lit_stages = ("lit", "finetune")
+    for stage, epochs in zip(lit_stages, (1, 2)):
+        lines = (publish / "lit" / "seed0" / stage / "test_accuracy.csv").read_text().splitlines()
+        assert lines[0] == "epoch,test_accuracy" and len(lines) == 1 + epochs
+    assert not list(publish.rglob("*.weights.h5")) and not list(publish.rglob("*.keras"))  # no checkpoints
+    teacher_accuracy = json.loads((publish / "teacher" / "result.json").read_text())["teacher"]["accuracy"]
+    report = (publish / "report.md").read_text()
+    assert f"- teacher resnet8: {teacher_accuracy:.4f}" in report and "--runs=lit/0,scratch/0" in report
+    assert "| lit | 1 |" in stdout and "| scratch | 1 |" in stdout
+    assert stdout.strip().splitlines()[-1].startswith("ratios: lit/scratch final accuracy ")
+    assert (publish / "curves.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_bad_run_is_one_line_before_anything_trains(tmp_path):
+    code, _, err = test_case.run_module("bench.curves", "--flagfile=trainers/configs/quickstart.flags",
+                                        "--runs=lit/zero", f"--out={tmp_path / 'out'}")
+    assert code == 1 and err.strip().splitlines()[-1].startswith("error: A run is <row>/<seed>")
+    assert not (tmp_path / "out").exists()
