@@ -19,13 +19,14 @@ import time
 
 import numpy as np
 
-ORDER = ("teacher", "teacher before adaptation", "lit", "kd", "fitnets", "scratch", "context",
-         "context before adaptation")
+ORDER = ("teacher", "teacher before adaptation", "lit", "kd", "fitnets", "scratch", "student before training",
+         "context", "context before adaptation")
 
 
 def _entries(result):
     entries = [("teacher", result["teacher"])] if "teacher" in result else []
     entries += list(result["students"].items())
+    entries += [("student before training", result["student_start"])] if "student_start" in result else []
     entries += [("context", result["context"])] if "context" in result else []
     for name, summary in list(entries):
         if "accuracy_before_adaptation" in summary:

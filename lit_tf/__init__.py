@@ -19,9 +19,9 @@ import importlib
 __version__ = "0.2.0"
 
 MODULES = (
-    "baselines", "callbacks", "choices", "compression", "convert", "data", "distribute", "experiment", "export",
-    "finetune", "flops", "gan", "lit", "losses", "models", "optimizers", "progress", "quiet", "reporting", "sections",
-    "settings", "startup", "training", "workdir",
+    "baselines", "blocks", "callbacks", "choices", "compression", "convert", "data", "distribute", "experiment",
+    "export", "finetune", "flops", "gan", "graph", "lit", "losses", "models", "optimizers", "progress", "quiet",
+    "reporting", "sections", "settings", "startup", "students", "training", "workdir",
 )
 NAMES = {
     "CompressResult": "compression",
@@ -30,6 +30,7 @@ NAMES = {
     "LITDistiller": "lit",
     "SectionLosses": "lit",
     "TorchSGD": "optimizers",
+    "shallower": "students",
 }
 
 

@@ -27,7 +27,10 @@ from lit_tf import optimizers
 from lit_tf import settings
 from lit_tf.finetune import accuracy_metric
 from lit_tf.finetune import finetune_with_kd
+from lit_tf.graph import layer_outputs
 from lit_tf.lit import LITDistiller
+from lit_tf.sections import find_boundaries
+from lit_tf.students import shallower
 from lit_tf.training import fit_stage
 
 
@@ -77,13 +80,37 @@ def _check_arguments(boundaries, epochs):
             raise ValueError(f"{name} must be an int >= 0. Received: {name}={value!r}")
 
 
+def _student_and_boundaries(teacher, student, boundaries, student_boundaries, keep, student_init):
+    """The student (cut from the teacher when `None`) and both boundary lists, found when not given."""
+    found = boundaries is None
+    if found:
+        boundaries = find_boundaries(teacher)
+    if student is None:
+        if keep is None:
+            raise ValueError("Pass a student, or keep= to cut one out of the teacher: the blocks each section "
+                             "keeps, e.g. keep=3 (lit_tf.blocks.find_blocks lists them). Received: student=None, "
+                             "keep=None")
+        if student_boundaries is not None:
+            raise ValueError("student_boundaries names a student's layers; a student cut from the teacher has "
+                             f"the teacher's. Received: student_boundaries={student_boundaries!r}")
+        return shallower(teacher, keep, boundaries, init=student_init), list(boundaries), list(boundaries)
+    if keep is not None:
+        raise ValueError(f"keep= cuts a student out of the teacher, and a student was given: pass one or the "
+                         f"other. Received: keep={keep!r}, student='{student.name}'")
+    if student_boundaries is None and found and not set(boundaries) <= set(layer_outputs(student)):
+        student_boundaries = find_boundaries(student)  # a student of other layer names: its own stages
+    return student, boundaries, student_boundaries or boundaries
+
+
 def compress(
     teacher,
-    student,
-    boundaries,
-    train_data,
+    student=None,
+    boundaries=None,
+    train_data=None,
     val_data=None,
     *,
+    keep=None,
+    student_init="teacher",
     student_boundaries=None,
     lit_epochs=settings.LIT_STAGE.epochs,
     lit_learning_rate=settings.LIT_STAGE.learning_rate,
@@ -110,14 +137,24 @@ def compress(
 ):
     """Compresses `teacher` into `student` with LIT, then fine-tunes the student.
 
+    Without a student, `keep` cuts one out of the teacher (`lit_tf.students.shallower`): the
+    teacher with only `keep` blocks of each section, started from the teacher's own blocks.
+
     Args:
         teacher: `keras.Model`, functional, trained, giving logits.
-        student: `keras.Model`, functional, giving logits; trained in place.
-        boundaries: list of str, the teacher's K+1 boundary layer names.
+        student: `keras.Model`, functional, giving logits, trained in place; or `None` to cut
+            it from the teacher with `keep`.
+        boundaries: list of str, the teacher's K+1 boundary layer names, or `None` for
+            `lit_tf.sections.find_boundaries(teacher)` (one section per stage of blocks).
         train_data: `tf.data.Dataset` of `(x, y)` batches, or a tuple of arrays.
         val_data: like `train_data`, or `None`. Carve it from the training
             data: it selects the best fine-tune epoch.
-        student_boundaries: list of str, or `None` for the same names.
+        keep: without a student, the blocks each section keeps (an int, or one entry per
+            section; see `lit_tf.students.shallower`); `None` with a student.
+        student_init: without a student, "teacher" (its kept blocks start as the teacher's)
+            or "random" (the paper's start; stem and head are the teacher's either way).
+        student_boundaries: list of str, or `None` for the same names (or, for a student
+            without them, its own `find_boundaries`).
         lit_epochs, finetune_epochs: int, epochs of each stage.
         lit_learning_rate, finetune_learning_rate: float, starting rates.
         lit_milestones, finetune_milestones: epochs where the rate drops 10x.
@@ -151,10 +188,13 @@ def compress(
     Returns:
         `CompressResult(student, lit_history, finetune_history)`.
     """
-    _check_arguments(boundaries, {"lit_epochs": lit_epochs, "finetune_epochs": finetune_epochs})
+    if train_data is None:
+        raise ValueError("compress needs train_data: a tf.data.Dataset of (image, label) batches or a tuple (x, y).")
+    _check_arguments(boundaries or [], {"lit_epochs": lit_epochs, "finetune_epochs": finetune_epochs})
     if student_boundaries is not None:
         _check_arguments(student_boundaries, {})
-    student_boundaries = list(student_boundaries or boundaries)
+    student, boundaries, student_boundaries = _student_and_boundaries(
+        teacher, student, boundaries, student_boundaries, keep, student_init)
     # Cuts both models once and checks their boundary shapes; nothing trains before the data is checked.
     lit = LITDistiller(
         teacher,

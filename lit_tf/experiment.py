@@ -40,6 +40,7 @@ from lit_tf import optimizers
 from lit_tf import progress
 from lit_tf import sections
 from lit_tf import settings
+from lit_tf import students
 from lit_tf import workdir as workdirs
 from lit_tf.choices import check_choice
 from lit_tf.compression import compress
@@ -53,8 +54,10 @@ from lit_tf.reporting import export_student
 from lit_tf.reporting import model_summary
 
 MODES = ("teacher", "lit", "kd", "fitnets", "scratch", "all")
+STUDENT_INITS = ("random", "teacher_blocks")
 # Settings added after runs were started, with the value those runs used (see workdir.claim).
-ASSUMED_IN_OLDER_RUNS = {"section_bn_updates": "both_passes", "test_curve": False}
+ASSUMED_IN_OLDER_RUNS = {"section_bn_updates": "both_passes", "test_curve": False, "student_init": "random",
+                         "student_blocks": []}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,6 +85,11 @@ class ExperimentConfig:
     teacher_weights: str | None = None
     train_teacher: bool = False
     boundaries: tuple = ("stem", "section_1", "section_2", "section_3")
+    # Where every student starts: "random" (the paper's) or "teacher_blocks", the teacher with only
+    # student_arch's number of blocks a section, kept at `student_blocks` (0-based, every section;
+    # empty: spread, first and last included) and started from the teacher's weights.
+    student_init: str = "random"
+    student_blocks: tuple = ()
     hint_layer: str | None = None  # FitNets; defaults to the middle boundary
     # Teacher training (the standard CIFAR ResNet recipe).
     teacher_epochs: int = settings.TEACHER_STAGE.epochs
@@ -129,6 +137,10 @@ class ExperimentConfig:
         check_choice("optimizer", self.optimizer, optimizers.OPTIMIZERS)
         check_choice("schedule", self.schedule, optimizers.SCHEDULES)
         check_choice("section_bn_updates", self.section_bn_updates, SECTION_BN_UPDATES)
+        check_choice("student_init", self.student_init, STUDENT_INITS)
+        if self.student_blocks and self.student_init != "teacher_blocks":
+            raise ValueError(f"student_blocks picks the teacher's blocks a student starts from: it needs "
+                             f"student_init='teacher_blocks'. Received: student_blocks={self.student_blocks}")
         for name in ("batch_size", "teacher_epochs", "lit_epochs", "finetune_epochs"):
             if getattr(self, name) <= 0 and not (name == "teacher_epochs" and self.teacher_weights):
                 raise ValueError(f"{name} must be > 0. Received: {name}={getattr(self, name)}")
@@ -137,10 +149,13 @@ class ExperimentConfig:
         if self.adapt_epochs and not self.teacher_weights:
             raise ValueError(f"adapt_epochs={self.adapt_epochs} fine-tunes a given teacher: pass "
                              "--teacher_weights=PATH, or train one with --teacher_epochs.")
-        needs_teacher = self.mode in ("lit", "kd", "fitnets")
+        needs_teacher = self.mode in ("lit", "kd", "fitnets") or (
+            self.mode == "scratch" and self.student_init == "teacher_blocks")
         if needs_teacher and not (self.teacher_weights or self.train_teacher):
             raise ValueError(
-                f"mode={self.mode!r} distils from a trained teacher, and none was given. Pass "
+                f"mode={self.mode!r} "
+                + ("distils from" if self.mode != "scratch" else "with student_init='teacher_blocks' starts from")
+                + " a trained teacher, and none was given. Pass "
                 f"--teacher_weights=PATH (a .keras model, or .weights.h5 of --teacher_arch={self.teacher_arch}), "
                 "or --mode=all to train the teacher first (or --train_teacher to train one in this run)."
             )
@@ -175,6 +190,21 @@ def _load_teacher(config, replicas):
             f"({str(error).splitlines()[0]}): pass the --teacher_arch those weights were saved from, or a .keras "
             "model.") from None
     return teacher
+
+
+def _student(config, teacher, replicas):
+    """A new student: `student_arch` built at random, or cut out of the teacher (`student_init`)."""
+    built = _build(config, config.student_arch, replicas)
+    if config.student_init == "random":
+        return built
+    counts = [len(blocks) for blocks in students.find_blocks(built, list(config.boundaries))]
+    keep = counts
+    if config.student_blocks:
+        if any(len(config.student_blocks) != count for count in counts):
+            raise ValueError(f"student_blocks keeps {len(config.student_blocks)} blocks a section, but "
+                             f"{config.student_arch} has {counts}. Received: student_blocks={config.student_blocks}")
+        keep = [list(config.student_blocks)] * len(counts)
+    return students.shallower(teacher, keep, list(config.boundaries), init="teacher", name=config.student_arch)
 
 
 def _students(config):
@@ -230,7 +260,9 @@ def _teacher(config, replicas):
     keras.utils.set_random_seed(config.seed)  # a teacher trained here starts from the seed's weights
     if config.teacher_weights:
         return _load_teacher(config, replicas)
-    return None if config.mode == "scratch" else _build(config, config.teacher_arch, replicas)
+    if config.mode == "scratch" and config.student_init == "random":
+        return None
+    return _build(config, config.teacher_arch, replicas)
 
 
 def _check_student(config, teacher):
@@ -238,8 +270,10 @@ def _check_student(config, teacher):
 
     A typo costs seconds, not a claimed workdir.
     """
-    student = _build(config, config.student_arch, replicas=1)
-    if config.mode not in ("teacher", "scratch"):
+    if config.mode == "teacher":
+        return
+    student = _student(config, teacher, replicas=1)
+    if teacher is not None:
         sections.check_compatible(teacher, student, list(config.boundaries), list(config.boundaries))
 
 
@@ -276,18 +310,23 @@ def _train(config, teacher, data, replicas, fit_kwargs, notes):
             trained["teacher"], data["train"], data["validation"], epochs=config.adapt_epochs,
             learning_rate=config.adapt_learning_rate, milestones=config.adapt_milestones,
             stage="teacher_adapt", **supervised)
+    if config.student_init == "teacher_blocks" and _students(config):
+        start = _student(config, trained["teacher"], replicas)
+        notes["student_start"] = model_summary(start, data["test"], config.student_arch)
     for method in _students(config):
         source = "labels" if method == "scratch" else config.teacher_arch
-        print(f"[lit_tf] {method}: {source} -> {config.student_arch}", flush=True)
+        start = " (started from the teacher's blocks)" if config.student_init == "teacher_blocks" else ""
+        print(f"[lit_tf] {method}: {source} -> {config.student_arch}{start}", flush=True)
         keras.utils.set_random_seed(config.seed)
-        trained[method] = _build(config, config.student_arch, replicas)
+        trained[method] = _student(config, trained.get("teacher"), replicas)
         METHODS[method](config, trained.get("teacher"), trained[method], data, fit_kwargs)
     return trained
 
 
 def _planned_epochs(config):
     """The epochs of every stage `run` trains: the teacher's, then two stages a student."""
-    teacher = config.teacher_epochs if config.mode != "scratch" and not config.teacher_weights else 0
+    uses_teacher = config.mode != "scratch" or config.student_init == "teacher_blocks"
+    teacher = config.teacher_epochs if uses_teacher and not config.teacher_weights else 0
     return teacher + config.adapt_epochs + len(_students(config)) * (config.lit_epochs + config.finetune_epochs)
 
 
@@ -324,6 +363,8 @@ def run(config, workdir):
         result["teacher"] = model_summary(trained["teacher"], data["test"], config.teacher_arch)
         if "teacher_accuracy_before_adaptation" in notes:
             result["teacher"]["accuracy_before_adaptation"] = notes["teacher_accuracy_before_adaptation"]
+    if "student_start" in notes:  # the teacher's kept blocks before any training
+        result["student_start"] = notes["student_start"]
     result["students"] = {m: model_summary(trained[m], data["test"], config.student_arch)
                           for m in _students(config)}
     main = "lit" if config.mode == "all" else config.mode

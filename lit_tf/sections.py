@@ -24,38 +24,8 @@ import functools
 
 import keras
 
-
-def _require_functional(model):
-    if not isinstance(model, keras.Model) or not hasattr(model, "_nodes_by_depth"):
-        raise ValueError(
-            "LIT cuts functional Keras models (built as keras.Model(inputs, "
-            f"outputs)) by layer name. Received: {type(model).__name__} "
-            f"'{getattr(model, 'name', model)}', which has no layer graph. "
-            "Rebuild it with the functional API."
-        )
-
-
-def layer_outputs(model):
-    """Maps each layer name to its output tensors in `model`'s own graph.
-
-    `layer.output` is not enough: for a nested sub-model it names the
-    sub-model's inner tensor, not the one the outer graph passes on.
-
-    Args:
-        model: `keras.Model`, functional.
-
-    Returns:
-        dict from layer name to the list of output `KerasTensor`s of its node,
-        or to `None` for a layer called more than once in the graph.
-    """
-    _require_functional(model)
-    outputs = {}
-    # `_nodes_by_depth` is the only view Keras gives of a graph's own nodes.
-    for nodes in model._nodes_by_depth.values():
-        for node in nodes:
-            name = node.operation.name
-            outputs[name] = None if name in outputs else list(node.output_tensors)
-    return outputs
+from lit_tf.blocks import find_boundaries  # noqa: F401  (proposes the boundaries this module cuts at)
+from lit_tf.graph import layer_outputs
 
 
 def _check_count(boundaries):

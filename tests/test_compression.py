@@ -127,3 +127,31 @@ def test_bad_input_is_one_value_error_before_training(bad, match):
     assert "init_from_teacher" not in str(error.value)  # the hint belongs to the stem/head copy alone
     for old, new in zip(before, student.get_weights()):
         np.testing.assert_array_equal(old, new)
+
+
+def test_without_a_student_compress_cuts_one_from_the_teachers_blocks_and_finds_the_boundaries():
+    x, y = test_case.tiny_data(32)
+    teacher = lit_tf.models.CifarResNet(depth=14, image_shape=(16, 16, 3), filters=(8, 8, 8), num_classes=4)
+    result = lit_tf.compress(teacher, keep=1, train_data=(x, y), val_data=(x[:8], y[:8]), lit_epochs=1,
+                             finetune_epochs=0, batch_size=8, verbose=0)
+    student = result.student
+    small = lit_tf.models.CifarResNet(depth=8, image_shape=(16, 16, 3), filters=(8, 8, 8), num_classes=4)
+    assert student.count_params() == small.count_params()
+    assert {"ir_loss_1", "ir_loss_2", "ir_loss_3"} <= set(result.lit_history.history)  # stem, section_1..3 found
+    np.testing.assert_array_equal(student.get_layer("stem_conv").get_weights()[0],  # frozen in the LIT stage
+                                  teacher.get_layer("stem_conv").get_weights()[0])
+    assert student.get_layer("section_1_block1_conv1") is not teacher.get_layer("section_1_block1_conv1")
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(), r"Pass a student, or keep= to cut one out of the teacher.*Received: student=None, keep=None"),
+    (dict(student="given", keep=1), r"keep= cuts a student out of the teacher, and a student was given"),
+    (dict(keep=1, student_boundaries=B), r"a student cut from the teacher has the teacher's"),
+    (dict(keep=1, student_init="warm"), r"init must be one of \('teacher', 'random'\)"),
+])
+def test_a_student_to_cut_is_asked_for_clearly(kwargs, match):
+    teacher = lit_tf.models.CifarResNet(depth=14, image_shape=(16, 16, 3), filters=(8, 8, 8), num_classes=4)
+    if kwargs.get("student") == "given":
+        kwargs["student"] = test_case.tiny_classifier(1)
+    with pytest.raises(ValueError, match=match):
+        lit_tf.compress(teacher, train_data=test_case.tiny_data(8), verbose=0, **kwargs)

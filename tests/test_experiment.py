@@ -1,5 +1,6 @@
 """Tests for lit_tf.experiment: a whole run on bundled digits, and every bad input refused up front."""
 
+import dataclasses
 import json
 import os
 import pickle
@@ -129,10 +130,34 @@ def test_workdir_of_another_configuration(tmp_path):
     (dict(schedule="pytorch"), "schedule must be one of"),
     (dict(adapt_epochs=2), "adapt_epochs=2 fine-tunes a given teacher: pass --teacher_weights"),
     (dict(adapt_epochs=-1), "adapt_epochs must be >= 0"),
+    (dict(student_init="warm"), "student_init must be one of \\('random', 'teacher_blocks'\\)"),
+    (dict(student_blocks=(0, 1)), "student_blocks picks the teacher's blocks .* needs student_init='teacher_blocks'"),
+    (dict(mode="scratch", student_init="teacher_blocks"),
+     "mode='scratch' with student_init='teacher_blocks' starts from a trained teacher, and none was given"),
 ])
 def test_bad_configurations_are_refused_before_any_work(changes, match):
     with pytest.raises(ValueError, match=match):
         experiment.ExperimentConfig(**dict(TINY, **changes))
+
+
+def test_teacher_blocks_start_every_student_from_the_kept_blocks_and_report_the_start(tmp_path):
+    from lit_tf import reporting
+    from lit_tf import students
+    from lit_tf.data import digits
+
+    teacher_path = str(tmp_path / "teacher.keras")
+    keras_teacher = models.get("resnet20")
+    keras_teacher.save(teacher_path)
+    config = experiment.ExperimentConfig(**dict(
+        TINY, mode="scratch", teacher_arch="resnet20", student_arch="resnet14", teacher_weights=teacher_path,
+        student_init="teacher_blocks", student_blocks=(0, 1), export=False))
+    result = experiment.run(config, str(tmp_path / "run"))
+    start = students.shallower(keras_teacher, keep=[[0, 1]] * 3)  # not the default spread, blocks 0 and 2
+    assert result["student_start"] == reporting.model_summary(start, digits.provide_dataset("test", 256), "resnet14")
+    assert result["students"]["scratch"]["params"] == result["student_start"]["params"] == 173_434
+    with pytest.raises(ValueError, match=r"student_blocks keeps 1 blocks a section, but resnet14 has \[2, 2, 2\]"):
+        experiment.run(dataclasses.replace(config, student_blocks=(0,)), str(tmp_path / "other"))
+    assert not (tmp_path / "other").exists()
 
 
 def test_missing_teacher_weights_file():

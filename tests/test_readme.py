@@ -46,8 +46,13 @@ def test_readme_block_runs(code, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     _archive("cifar-10-batches-py")
     lit_tf.models.get("resnet14").save_weights("teacher.weights.h5")
+    if "mobilenet_v2.weights.h5" in code:
+        import keras
+
+        keras.applications.MobileNetV2(input_shape=(32, 32, 3), alpha=0.35, weights=None, classes=10,
+                                       classifier_activation=None).save_weights("mobilenet_v2.weights.h5")
     for old, new in SMALLER.items():
         code = code.replace(old, new)
     namespace = {}
     exec(compile(code, "README.md", "exec"), namespace)
-    assert os.path.getsize("student.tflite") > 0 or "to_tflite" not in code
+    assert "to_tflite" not in code or os.path.getsize("student.tflite") > 0

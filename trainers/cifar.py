@@ -53,6 +53,11 @@ _flag("string", "teacher_weights", "A trained teacher: .keras, .weights.h5 of --
       "dict of --teacher_arch (.npz; .th/.pt/.pth with torch installed).")
 _flag("bool", "train_teacher", "In lit/kd/fitnets modes, train the teacher when no weights are given.")
 _flag("list", "boundaries", "Section boundary layers.")
+_flag("enum", "student_init", "Where every student starts: random (the paper's), or teacher_blocks: the teacher with "
+      "--student_arch's number of blocks a section, started from the teacher's weights (lit_tf.students.shallower).",
+      enum_values=experiment.STUDENT_INITS)
+_flag("list", "student_blocks", "With --student_init=teacher_blocks: the teacher's block indices each section keeps, "
+      "from 0 (e.g. 0,1,2: the first three); default spread, first and last included (0,4,8 of 9).")
 _flag("string", "hint_layer", "FitNets hint layer (default: the middle boundary).")
 # === Teacher training ===
 _flag("integer", "teacher_epochs", "Epochs of teacher training.")
@@ -93,7 +98,7 @@ _flag("bool", "export", "Export the student to SavedModel and TFLite.")
 _flag("bool", "test_curve", "Record every stage's test accuracy after each epoch in <stage>/test_accuracy.csv: a "
       "learning curve for reports, never used to choose an epoch (validation does).")
 
-_INT_LISTS = ("teacher_milestones", "adapt_milestones", "lit_milestones", "finetune_milestones")
+_INT_LISTS = ("teacher_milestones", "adapt_milestones", "lit_milestones", "finetune_milestones", "student_blocks")
 
 
 def config_from_flags(flag_values=FLAGS):
