@@ -1,4 +1,4 @@
-"""SGD with momentum as PyTorch computes it, and the learning-rate schedules of both conventions.
+"""SGD with momentum and Adam as PyTorch computes them, and the learning-rate schedules of both conventions.
 
 Keras' SGD keeps a velocity that includes the learning rate (`v = m·v − lr·g; p += v`);
 PyTorch's keeps a buffer without it (`buf = m·buf + g; p −= lr·buf`). With a constant rate
@@ -68,6 +68,62 @@ class TorchSGD(keras.optimizers.Optimizer):
 
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
+
+
+class TorchAdam(keras.optimizers.Optimizer):
+    """Adam as PyTorch computes it: eps added to the bias-corrected root of the second moment.
+
+    `m = b1·m + (1−b1)·g; v = b2·v + (1−b2)·g²; p −= lr/(1−b1^t) · m / (sqrt(v)/sqrt(1−b2^t) + eps)`.
+    Keras' `Adam` adds its epsilon before the correction (`sqrt(v) + eps` with the rate scaled
+    by `sqrt(1−b2^t)`), which changes updates where gradients are small; the LIT reference's
+    StarGAN trains with PyTorch's (`torch.optim.Adam(params, 1e-4, [0.5, 0.999])`).
+
+    Args:
+        learning_rate: float or a `keras.optimizers.schedules` schedule.
+        beta_1, beta_2: floats in [0, 1), the moments' decay rates.
+        epsilon: float, PyTorch's eps (1e-8).
+        **kwargs: other `keras.optimizers.Optimizer` arguments.
+
+    Example (one step on a gradient of 0.5: the update is lr, as eps is tiny):
+
+    >>> import keras
+    >>> from lit_tf.optimizers import TorchAdam
+    >>> w = keras.Variable([1.0])
+    >>> TorchAdam(0.1, 0.5, 0.999).apply([keras.ops.convert_to_tensor([0.5])], [w])
+    >>> round(float(w[0]), 5)
+    0.9
+    """
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8, name="torch_adam", **kwargs):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        for label, value in (("beta_1", beta_1), ("beta_2", beta_2)):
+            if not 0.0 <= value < 1.0:
+                raise ValueError(f"{label} must be in [0, 1). Received: {label}={value}")
+        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+
+    def build(self, variables):
+        if self.built:
+            return
+        super().build(variables)
+        self.moments = [self.add_variable_from_reference(v, "first_moment") for v in variables]
+        self.second_moments = [self.add_variable_from_reference(v, "second_moment") for v in variables]
+
+    def update_step(self, gradient, variable, learning_rate):
+        ops = keras.ops
+        learning_rate = ops.cast(learning_rate, variable.dtype)
+        gradient = ops.cast(gradient, variable.dtype)
+        step = ops.cast(self.iterations + 1, variable.dtype)
+        index = self._get_variable_index(variable)
+        m, v = self.moments[index], self.second_moments[index]
+        self.assign(m, self.beta_1 * m + (1.0 - self.beta_1) * gradient)
+        self.assign(v, self.beta_2 * v + (1.0 - self.beta_2) * ops.square(gradient))
+        first_correction = 1.0 - ops.power(ops.cast(self.beta_1, variable.dtype), step)
+        second_correction = 1.0 - ops.power(ops.cast(self.beta_2, variable.dtype), step)
+        denominator = ops.sqrt(v) / ops.sqrt(second_correction) + self.epsilon
+        self.assign_sub(variable, learning_rate / first_correction * m / denominator)
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
 
 
 def sgd(learning_rate, momentum, kind="sgd"):

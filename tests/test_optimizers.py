@@ -61,3 +61,35 @@ def test_reference_schedule_drops_one_epoch_early():
     assert [schedule(e) for e in (0, 98, 99, 148, 149)] == pytest.approx([0.1, 0.1, 0.01, 0.01, 0.001])
     with pytest.raises(ValueError, match="schedule must be one of"):
         optimizers.piecewise_schedule(0.1, [1], convention="pytorch")
+
+
+def _torch_adam_by_hand(gradients, lr=1e-3, b1=0.5, b2=0.999, eps=1e-8):
+    """PyTorch's torch.optim.Adam step, written out (torch/optim/adam.py, single-tensor path)."""
+    p, m, v, values = 0.0, 0.0, 0.0, []
+    for t, g in enumerate(gradients, start=1):
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        p -= lr / (1 - b1**t) * m / (np.sqrt(v) / np.sqrt(1 - b2**t) + eps)
+        values.append(p)
+    return np.array(values)
+
+
+@pytest.mark.parametrize("gradients", [[1.0, -0.5, 2.0, 0.25], [3e-8, 1e-7, -2e-8, 5e-8]])
+def test_torch_adam_follows_pytorchs_sequence_where_keras_adam_does_not(gradients):
+    def run(optimizer):
+        w, values = keras.Variable([0.0]), []
+        for g in gradients:
+            optimizer.apply([keras.ops.full((1,), g)], [w])
+            values.append(float(w[0]))
+        return np.array(values)
+
+    expected = _torch_adam_by_hand(gradients)
+    np.testing.assert_allclose(run(optimizers.TorchAdam(1e-3, 0.5, 0.999)), expected, rtol=1e-5)
+    keras_adam = run(keras.optimizers.Adam(1e-3, 0.5, 0.999, epsilon=1e-8))
+    if abs(gradients[0]) < 1e-6:  # eps before or after the correction: far apart for small gradients
+        assert np.max(np.abs(keras_adam - expected)) > 0.1 * np.max(np.abs(expected))
+
+
+def test_torch_adam_refuses_a_beta_outside_0_1():
+    with pytest.raises(ValueError, match=r"beta_2 must be in \[0, 1\)\. Received: beta_2=1.0"):
+        optimizers.TorchAdam(1e-3, 0.5, 1.0)

@@ -75,7 +75,7 @@ def test_a_checkpoint_of_another_depth_says_which_depth_it_is():
 def test_other_models_and_files_are_refused_clearly(tmp_path):
     with pytest.raises(ValueError, match=r"load into CIFAR ResNets .* Received: model='resnext11'"):
         models.load_torch_weights(models.CifarResNeXt(depth=11), {})
-    with pytest.raises(ValueError, match=r"\.npz, \.th, \.pt, \.pth files or a mapping"):
+    with pytest.raises(ValueError, match=r"\.npz, \.th, \.pt, \.pth, \.ckpt files or a mapping"):
         models.load_torch_weights(models.CifarResNet(depth=8), "weights.h5")
     with pytest.raises(FileNotFoundError, match="No PyTorch weights at"):
         models.load_torch_weights(models.CifarResNet(depth=8), str(tmp_path / "none.npz"))
@@ -118,3 +118,36 @@ def test_pretrained_pytorch_resnets_score_what_they_score_in_pytorch(depth, pyto
     x = ((images - np.array(pipeline.IMAGENET_MEAN)) / np.array(pipeline.IMAGENET_STD)).astype("float32")
     accuracy = np.mean(np.argmax(model.predict(x, batch_size=256, verbose=0), axis=1) == labels)
     assert accuracy == pytest.approx(pytorch_accuracy, abs=0.0025)
+
+
+@pytest.mark.parametrize("naming", ["official", "lit_code"])
+def test_stargan_generators_round_trip_in_either_naming_and_a_deeper_checkpoint_is_named(naming):
+    from lit_tf.models import stargan
+
+    def generator(blocks):
+        return stargan.Generator(image_size=16, num_domains=3, conv_dim=8, residual_blocks=blocks, sections=1)
+
+    source, target = generator(2), generator(2)
+    state_dict = models.torch_state_dict(source, naming)
+    norm = "main.1" if naming == "official" else "downsampling_layers.1"
+    state_dict.update({f"{norm}.running_mean": np.zeros(8), f"{norm}.running_var": np.ones(8)})
+    models.load_torch_weights(target, state_dict)  # InstanceNorm running statistics are skipped
+    for a, b in zip(source.get_weights(), target.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match=r"do not fit stargan_generator2 \(2 residual blocks, conv_dim 8, 3 domains\)"
+                                         r": .* look like a generator with 6 residual blocks\. Nothing was loaded"):
+        models.load_torch_weights(target, models.torch_state_dict(generator(6), naming))
+
+
+def test_a_stargan_discriminator_round_trips_in_the_official_names():
+    from lit_tf.models import stargan
+
+    source, target = (stargan.Discriminator(image_size=16, num_domains=3, conv_dim=8, strided_layers=2)
+                      for _ in range(2))
+    state_dict = models.torch_state_dict(source)
+    assert sorted(state_dict) == ["conv1.weight", "conv2.weight", "main.0.bias", "main.0.weight", "main.2.bias",
+                                  "main.2.weight"]
+    models.load_torch_weights(target, state_dict)
+    x = np.random.default_rng(0).uniform(-1, 1, (2, 16, 16, 3)).astype("float32")
+    for a, b in zip(source(x), target(x)):
+        np.testing.assert_array_equal(a, b)

@@ -10,10 +10,12 @@ generator, as the paper's StarGAN experiment (Koratana et al. 2019, section 5.3)
 - `method="l2"`: the paper's L2 baseline, only the final image is matched,
   `mean((G_s(x, c) - G_t(x, c))^2)`; the whole student trains.
 
-With `beta > 0` StarGAN's own generator loss (adversarial, domain classification,
-reconstruction) on the full student is added, `(beta * G + (1 - beta) * distillation) / 2`
-as LIT weighs KD against the IR losses, and the discriminator trains every step as in
-`StarGAN`. `beta = 0` (the reference) needs no discriminator: every step trains the student.
+`beta = 0` (the reference) trains on the distillation loss alone, as the reference's
+`lit_train` backpropagates its IR loss (`tests/test_reference_stargan.py`), and needs no
+discriminator: every step trains the student. With `beta > 0` StarGAN's own generator loss
+(adversarial, domain classification, reconstruction) on the full student is added,
+`(beta * G + (1 - beta) * distillation) / 2` as LIT weighs KD against the IR losses, and the
+discriminator trains every step as in `StarGAN`.
 
 Example: a LIT step on tiny generators (6 blocks -> 2, two sections):
 
@@ -108,8 +110,8 @@ class GeneratorDistiller(StarGAN):
         needs_image = self.method == "l2" or self.beta > 0
         fake = self.generator([image, target], training=True) if needs_image else None
         distillation, parts = self._distillation_loss(image, target, fake)
-        if self.beta == 0:
-            return distillation / 2.0, {"loss": distillation / 2.0, **parts}
+        if self.beta == 0:  # the reference's objective: the IR loss itself
+            return distillation, {"loss": distillation, **parts}
         stargan_loss, stargan_parts = self.stargan_generator_loss(image, label, target, fake)
         total = (self.beta * stargan_loss + (1.0 - self.beta) * distillation) / 2.0
         return total, {"loss": total, **parts, **stargan_parts}

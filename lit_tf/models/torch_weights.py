@@ -1,10 +1,11 @@
-"""PyTorch CIFAR ResNet state dicts in and out of `CifarResNet`.
+"""PyTorch state dicts in and out of `CifarResNet` and StarGAN's generator and discriminator.
 
-The names are those of the LIT reference code and of the common PyTorch CIFAR
+CIFAR ResNet names are those of the LIT reference code and of the common PyTorch CIFAR
 ResNets: `conv1`, `bn1`, `layer{1,2,3}.{i}.conv{1,2}`, `layer{1,2,3}.{i}.bn{1,2}`,
 `linear` (a leading `module.`, from `DataParallel`, is accepted; the
-`num_batches_tracked` counters are ignored). Convolutions are OIHW in PyTorch and
-HWIO in Keras; the linear layer is `[out, in]`.
+`num_batches_tracked` counters are ignored). StarGAN's are the official repository's or
+the LIT reference's, recognised from the names (`lit_tf.models.stargan_torch`).
+Convolutions are OIHW in PyTorch and HWIO in Keras; the linear layer is `[out, in]`.
 
 Example:
 
@@ -25,21 +26,29 @@ import re
 
 import numpy as np
 
+from lit_tf.models import stargan
+from lit_tf.models import stargan_torch
 from lit_tf.models.resnet import CifarResNet
 
 BN_FIELDS = ("weight", "bias", "running_mean", "running_var")  # Keras: gamma, beta, moving mean/variance
-TORCH_SUFFIXES = (".th", ".pt", ".pth")
+TORCH_SUFFIXES = (".th", ".pt", ".pth", ".ckpt")
 
 
-def torch_layout(model):
-    """`{PyTorch name: (Keras variable, "conv" | "linear" | "vector")}` of a `CifarResNet`.
+def torch_layout(model, naming="official"):
+    """`{PyTorch name: (Keras variable, "conv" | "linear" | "vector")}` of a CIFAR ResNet or a StarGAN network.
 
     The kind says how the layouts differ: "conv" OIHW vs HWIO, "linear" transposed.
+    `naming` ("official" or "lit_code") picks the StarGAN generator's names.
     """
+    if isinstance(model, stargan.Generator):
+        return stargan_torch.generator_layout(model, naming)
+    if isinstance(model, stargan.Discriminator):
+        return stargan_torch.discriminator_layout(model)
     if not isinstance(model, CifarResNet):
         raise ValueError(
             "PyTorch state dicts load into CIFAR ResNets (lit_tf.models.CifarResNet, e.g. "
-            f"models.get('resnet56')). Received: model={model.name!r} of type {type(model).__name__}"
+            "models.get('resnet56')) and StarGAN's networks (lit_tf.models.stargan.Generator, Discriminator). "
+            f"Received: model={model.name!r} of type {type(model).__name__}"
         )
     pairs = [("conv1", "stem_conv"), ("bn1", "stem_bn"), ("linear", "head")]
     blocks = (model.depth - 2) // 6
@@ -69,9 +78,13 @@ def _to_keras(value, kind):
     return {"conv": lambda v: v.transpose(2, 3, 1, 0), "linear": lambda v: v.T, "vector": lambda v: v}[kind](value)
 
 
-def torch_state_dict(model):
-    """The weights of a `CifarResNet` as a PyTorch state dict of numpy arrays (no counters)."""
-    return {name: _to_torch(np.asarray(variable), kind) for name, (variable, kind) in torch_layout(model).items()}
+def torch_state_dict(model, naming="official"):
+    """The weights of a CIFAR ResNet or StarGAN network as a PyTorch state dict of numpy arrays.
+
+    No counters, and no InstanceNorm running statistics (load with `strict=False` in PyTorch).
+    """
+    layout = torch_layout(model, naming)
+    return {name: _to_torch(np.asarray(variable), kind) for name, (variable, kind) in layout.items()}
 
 
 def _read(source):
@@ -111,18 +124,32 @@ def _problems(given, layout):
     return problems
 
 
+def _describe(model):
+    if isinstance(model, CifarResNet):
+        return f"{model.depth} layers, {model.num_classes} classes"
+    if isinstance(model, stargan.Generator):
+        return f"{model.residual_blocks} residual blocks, conv_dim {model.conv_dim}, {model.num_domains} domains"
+    return f"conv_dim {model.conv_dim}, {model.num_domains} domains"
+
+
 def _depth_hint(given):
     blocks = [int(m.group(1)) for name in given if (m := re.match(r"layer1\.(\d+)\.", name))]
-    return f" The weights look like a resnet{6 * (max(blocks) + 1) + 2}." if blocks else ""
+    if blocks:
+        return f" The weights look like a resnet{6 * (max(blocks) + 1) + 2}."
+    trunk = {m.group(1) for name in given if (m := re.match(r"(?:bottleneck_section1|main)\.(\d+)\.main\.", name))}
+    return f" The weights look like a generator with {len(trunk)} residual blocks." if trunk else ""
 
 
 def load_torch_weights(model, source):
     """Loads a PyTorch CIFAR ResNet state dict into `model`, checking every entry first.
 
     Args:
-        model: `lit_tf.models.CifarResNet` of the checkpoint's depth and classes.
+        model: `lit_tf.models.CifarResNet` of the checkpoint's depth and classes, or a
+            `lit_tf.models.stargan.Generator` / `Discriminator` of its sizes (the generator's
+            official or LIT-reference names are recognised; InstanceNorm running statistics,
+            unused in training mode, are skipped).
         source: a mapping `{state_dict name: array}`, a path to an `.npz` of that
-            mapping, or a path to a `.th`/`.pt`/`.pth` PyTorch file (needs torch;
+            mapping, or a path to a `.th`/`.pt`/`.pth`/`.ckpt` PyTorch file (needs torch;
             `{"state_dict": ...}` checkpoints are unwrapped).
 
     Raises:
@@ -132,12 +159,14 @@ def load_torch_weights(model, source):
     """
     given = {re.sub(r"^module\.", "", name): value for name, value in _read(source).items()}
     given = {name: value for name, value in given.items() if not name.endswith("num_batches_tracked")}
-    layout = torch_layout(model)
+    if isinstance(model, (stargan.Generator, stargan.Discriminator)):
+        given = {name: value for name, value in given.items() if not name.endswith(stargan_torch.IGNORED)}
+    layout = torch_layout(model, stargan_torch.naming_of(given))
     problems = _problems(given, layout)
     if problems:
         shown = "; ".join(problems[:6]) + (f"; and {len(problems) - 6} more" if len(problems) > 6 else "")
         raise ValueError(
-            f"The PyTorch weights do not fit {model.name} ({model.depth} layers, {model.num_classes} classes): "
+            f"The PyTorch weights do not fit {model.name} ({_describe(model)}): "
             f"{shown}.{_depth_hint(given)} Nothing was loaded. Received: {len(given)} entries"
             + (f" from {os.fspath(source)!r}" if isinstance(source, (str, os.PathLike)) else "")
         )
