@@ -19,8 +19,9 @@ Example:
 >>> from lit_tf.models import stargan, stargan_torch
 >>> generator = stargan.Generator(image_size=16, num_domains=3, conv_dim=8, residual_blocks=2, sections=1)
 >>> layout = stargan_torch.generator_layout(generator, "official")
->>> [name for name in layout if name.startswith("main.9.")]
-['main.9.main.0.weight', 'main.9.main.1.weight', 'main.9.main.1.bias', 'main.9.main.3.weight', 'main.9.main.4.weight', 'main.9.main.4.bias']
+>>> [name for name in layout if name.startswith("main.9.")]  # doctest: +NORMALIZE_WHITESPACE
+['main.9.main.0.weight', 'main.9.main.1.weight', 'main.9.main.1.bias',
+ 'main.9.main.3.weight', 'main.9.main.4.weight', 'main.9.main.4.bias']
 >>> stargan_torch.naming_of(["downsampling_layers.0.weight"])
 'lit_code'
 """
