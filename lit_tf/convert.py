@@ -1,11 +1,15 @@
-"""Converts a PyTorch CIFAR ResNet checkpoint into a `.keras` model the trainers take as teacher.
+"""Converts a PyTorch checkpoint (CIFAR ResNet or StarGAN generator) into a `.keras` model the trainers take.
 
     python -m lit_tf.convert --arch=resnet56 --torch_weights=resnet56.npz --out=teacher.keras
     python -m trainers.cifar --teacher_weights=teacher.keras --teacher_arch=resnet56 --normalization=imagenet ...
+    python -m lit_tf.convert --arch=stargan_generator --torch_weights=200000-G.ckpt --out=generator.keras
 
-`--torch_weights` is an `.npz` of the state dict (needs only numpy) or a `.th`/`.pt`/`.pth`
-file (needs torch). Every name and shape is checked before anything is written; the saved
-model is reloaded and must give the same logits. Bad input: one `error:` line, exit 1.
+`--torch_weights` is an `.npz` of the state dict (needs only numpy) or a `.th`/`.pt`/`.pth`/`.ckpt`
+file (needs torch). A StarGAN generator's sizes (domains, width, residual blocks) are read from
+the checkpoint, in the official repository's names or the LIT reference's; `--image_size` is
+the side it runs at (128 in the paper). Every name and shape is checked before anything is
+written; the saved model is reloaded and must give the same outputs. Bad input: one `error:`
+line, exit 1.
 
 Example:
 
@@ -31,17 +35,42 @@ from lit_tf import startup
 def _parser():
     parser = argparse.ArgumentParser(
         prog="python -m lit_tf.convert",
-        description="Convert a PyTorch CIFAR ResNet state dict into a .keras teacher for lit_tf.",
+        description="Convert a PyTorch CIFAR ResNet or StarGAN generator state dict into a .keras model for lit_tf.",
     )
-    parser.add_argument("--arch", required=True, help="resnet<6n+2> of the checkpoint, e.g. resnet56.")
-    parser.add_argument("--torch_weights", required=True, help=".npz of the state dict, or .th/.pt/.pth (torch).")
+    parser.add_argument("--arch", required=True, help="resnet<6n+2> of the checkpoint (e.g. resnet56), or "
+                        "stargan_generator.")
+    parser.add_argument("--torch_weights", required=True, help=".npz of the state dict, or .th/.pt/.pth/.ckpt "
+                        "(torch).")
     parser.add_argument("--out", required=True, help="The .keras file to write.")
     parser.add_argument("--num_classes", type=int, default=10, help="Logits of the checkpoint (default 10).")
+    parser.add_argument("--image_size", type=int, default=128, help="stargan_generator: the image side (128).")
     parser.add_argument("--verbosity", type=int, default=0, help="1 shows TensorFlow's start-up logs.")
     return parser
 
 
-def convert(arch, torch_weights, out, num_classes=10):
+def _build(arch, torch_weights, num_classes, image_size):
+    """The model to load into, and an input to check the saved copy with."""
+    from lit_tf import models
+    from lit_tf.models import stargan
+    from lit_tf.models import stargan_torch
+    from lit_tf.models.torch_weights import read_state_dict
+
+    rng = np.random.default_rng(0)
+    if arch == "stargan_generator":
+        sizes = stargan_torch.generator_sizes(read_state_dict(torch_weights))
+        model = stargan.Generator(image_size, sizes["num_domains"], sizes["conv_dim"], sizes["residual_blocks"],
+                                  sections=1)
+        probe = [rng.uniform(-1, 1, (2, image_size, image_size, 3)).astype("float32"),
+                 rng.integers(0, 2, (2, sizes["num_domains"])).astype("float32")]
+        return model, probe
+    if not arch.startswith("resnet"):
+        raise ValueError(f"PyTorch checkpoints convert into CIFAR ResNets (resnet<6n+2>) and StarGAN generators "
+                         f"(stargan_generator). Received: arch={arch!r}")
+    model = models.get(arch, num_classes=num_classes)
+    return model, rng.normal(size=(4, *model.image_shape)).astype("float32")
+
+
+def convert(arch, torch_weights, out, num_classes=10, image_size=128):
     """Builds `arch`, loads `torch_weights` into it, saves it to `out` and checks the saved copy.
 
     Returns the converted `keras.Model`. Raises `ValueError`, `FileNotFoundError` or
@@ -56,16 +85,13 @@ def convert(arch, torch_weights, out, num_classes=10):
     folder = os.path.dirname(os.path.abspath(out))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"The folder of --out does not exist: {folder!r}. Create it first.")
-    if not arch.startswith("resnet"):
-        raise ValueError(f"PyTorch checkpoints convert into CIFAR ResNets (resnet<6n+2>). Received: arch={arch!r}")
-    model = models.get(arch, num_classes=num_classes)
+    model, probe = _build(arch, torch_weights, num_classes, image_size)
     models.load_torch_weights(model, torch_weights)
     model.save(out)
-    probe = np.random.default_rng(0).normal(size=(4, *model.image_shape)).astype("float32")
     difference = float(np.max(np.abs(keras.saving.load_model(out)(probe) - model(probe))))
     if difference > 1e-5:
         os.remove(out)
-        raise ValueError(f"The saved model gives other logits than the converted one (max difference "
+        raise ValueError(f"The saved model gives other outputs than the converted one (max difference "
                          f"{difference:.2g}); nothing was kept.")
     return model
 
@@ -74,14 +100,19 @@ def main(argv=None):
     args = _parser().parse_args(argv)
     startup.import_tensorflow([""] + (argv if argv is not None else sys.argv[1:]))
     try:
-        model = convert(args.arch, args.torch_weights, args.out, args.num_classes)
+        model = convert(args.arch, args.torch_weights, args.out, args.num_classes, args.image_size)
     except (ValueError, FileNotFoundError, ImportError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    if args.arch == "stargan_generator":
+        use = (f"{model.residual_blocks} residual blocks, {model.num_domains} domains, conv_dim {model.conv_dim}. "
+               f"Use it with python -m trainers.stargan --teacher_weights={args.out}")
+    else:
+        use = (f"Use it with --teacher_weights={args.out} --teacher_arch={args.arch}; checkpoints trained on "
+               "ImageNet statistics (the reference's) also need --normalization=imagenet")
     print(f"wrote {args.out}: {args.arch}, {model.count_params():,} weights ({trainable:,} trainable) from "
-          f"{args.torch_weights}. Use it with --teacher_weights={args.out} --teacher_arch={args.arch}; "
-          "checkpoints trained on ImageNet statistics (the reference's) also need --normalization=imagenet.")
+          f"{args.torch_weights}. {use}.")
     return 0
 
 

@@ -59,3 +59,22 @@ def test_bad_input_is_one_error_line_and_writes_nothing(tmp_path, capsys):
         assert err.startswith("error: ") and len(err.splitlines()) == 1, err
         assert all(text in err for text in expected), err
     assert sorted(os.listdir(tmp_path)) == ["resnet8.npz"]
+
+
+def test_a_stargan_checkpoint_in_either_naming_converts_with_its_sizes_read_from_it(tmp_path, capsys):
+    from lit_tf.models import stargan
+
+    source = stargan.Generator(image_size=16, num_domains=3, conv_dim=8, residual_blocks=2, sections=1)
+    x = np.random.default_rng(0).uniform(-1, 1, (2, 16, 16, 3)).astype("float32")
+    label = np.array([[0, 1, 0], [1, 0, 1]], "float32")
+    for naming in ("official", "lit_code"):
+        path, out = str(tmp_path / f"{naming}-G.npz"), str(tmp_path / f"{naming}.keras")
+        np.savez(path, **models.torch_state_dict(source, naming))
+        args = ["--arch=stargan_generator", f"--torch_weights={path}", f"--out={out}", "--image_size=16"]
+        assert convert.main(args) == 0
+        assert "2 residual blocks, 3 domains, conv_dim 8" in capsys.readouterr().out
+        np.testing.assert_allclose(keras.saving.load_model(out)([x, label]), source([x, label]), atol=1e-6)
+    np.savez(str(tmp_path / "resnet.npz"), **models.torch_state_dict(models.CifarResNet(depth=8)))
+    assert convert.main(["--arch=stargan_generator", f"--torch_weights={tmp_path}/resnet.npz",
+                         f"--out={tmp_path}/g.keras"]) == 1
+    assert "This is no StarGAN generator state dict" in capsys.readouterr().err

@@ -46,7 +46,9 @@ _flag("integer", "d_strided_layers", "Discriminator's stride-2 layers (6 at 128 
 _flag("integer", "teacher_blocks", "Residual blocks of the teacher generator.")
 _flag("integer", "student_blocks", "Residual blocks of the student generator.")
 _flag("integer", "sections", "LIT sections the trunk is cut into (1 in the reference).")
-_flag("string", "teacher_weights", "lit/l2: the teacher generator, models/generator.keras of a teacher run.")
+_flag("string", "teacher_weights", "lit/l2: the teacher generator: models/generator.keras of a teacher run, or a "
+      "PyTorch state dict in the official StarGAN or lit-code names (.npz; .ckpt/.pth with torch) of "
+      "--teacher_blocks blocks.")
 _flag("string", "discriminator_weights", "A trained discriminator .keras (used when beta > 0).")
 # === LIT ===
 _flag("float", "beta", "Weight of StarGAN's generator loss against the distillation loss (0: reference).")

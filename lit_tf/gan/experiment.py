@@ -40,6 +40,7 @@ import keras
 import numpy as np
 
 from lit_tf import export
+from lit_tf import models
 from lit_tf import sections
 from lit_tf import training
 from lit_tf import workdir as workdirs
@@ -159,7 +160,15 @@ def _discriminator(config):
 
 
 def _load_teacher(config):
-    """The teacher generator, re-cut into `config.sections` trunk sections (the cut names layers only)."""
+    """The teacher generator, re-cut into `config.sections` trunk sections (the cut names layers only).
+
+    A PyTorch state dict (`.npz`, `.ckpt`, `.pth`, ...; official or lit-code names) loads into a generator of
+    the configured sizes and `teacher_blocks`.
+    """
+    if config.teacher_weights.endswith((".npz", *models.TORCH_SUFFIXES)):
+        teacher = _generator(config, config.teacher_blocks)
+        models.load_torch_weights(teacher, config.teacher_weights)
+        return teacher
     teacher = keras.saving.load_model(config.teacher_weights)
     expected = (config.image_size, config.image_size, 3)
     if tuple(teacher.inputs[0].shape[1:]) != expected or teacher.inputs[1].shape[-1] != len(config.attributes):

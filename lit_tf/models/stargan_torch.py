@@ -35,6 +35,23 @@ def naming_of(names):
     return "lit_code" if any(name.startswith("downsampling_layers.") for name in names) else "official"
 
 
+def generator_sizes(state_dict):
+    """`{"num_domains", "conv_dim", "residual_blocks"}` of a generator state dict, read from its names and shapes.
+
+    >>> import numpy as np
+    >>> generator_sizes({"main.0.weight": np.zeros((64, 8, 7, 7)), "main.9.main.0.weight": np.zeros(1),
+    ...                  "main.10.main.0.weight": np.zeros(1)})
+    {'num_domains': 5, 'conv_dim': 64, 'residual_blocks': 2}
+    """
+    first = state_dict.get("main.0.weight", state_dict.get("downsampling_layers.0.weight"))
+    if first is None or len(first.shape) != 4:
+        raise ValueError("This is no StarGAN generator state dict: it has no first convolution 'main.0.weight' "
+                         f"(official) or 'downsampling_layers.0.weight' (lit-code). Received: {sorted(state_dict)[:4]}")
+    trunk = {name.split(".")[1] for name in state_dict
+             if name.startswith("bottleneck_section1.") or (name.startswith("main.") and ".main." in name)}
+    return {"num_domains": int(first.shape[1]) - 3, "conv_dim": int(first.shape[0]), "residual_blocks": len(trunk)}
+
+
 def _conv(model, layer):
     return [(".weight", model.get_layer(layer).weights[0], "conv")]
 

@@ -87,7 +87,7 @@ def torch_state_dict(model, naming="official"):
     return {name: _to_torch(np.asarray(variable), kind) for name, (variable, kind) in layout.items()}
 
 
-def _read(source):
+def read_state_dict(source):
     """`source` as `{name: numpy array}`, from a mapping, an `.npz` or a PyTorch file."""
     if not isinstance(source, (str, os.PathLike)):
         return {name: np.asarray(value) for name, value in dict(source).items()}
@@ -157,7 +157,7 @@ def load_torch_weights(model, source):
             the model is left untouched.
         ImportError: a PyTorch file without torch installed.
     """
-    given = {re.sub(r"^module\.", "", name): value for name, value in _read(source).items()}
+    given = {re.sub(r"^module\.", "", name): value for name, value in read_state_dict(source).items()}
     given = {name: value for name, value in given.items() if not name.endswith("num_batches_tracked")}
     if isinstance(model, (stargan.Generator, stargan.Discriminator)):
         given = {name: value for name, value in given.items() if not name.endswith(stargan_torch.IGNORED)}

@@ -178,3 +178,20 @@ def test_help_lists_the_flags_and_exits_cleanly(capsys):
         trainer.parse(["stargan", "--help"])
     out = capsys.readouterr().out
     assert exit_info.value.code == 0 and "--teacher_weights" in out and "stargan_celeba_lit.flags" in out
+
+
+def test_a_pytorch_teacher_checkpoint_is_taken_directly(teacher_run, classifier_path, tmp_path, capsys):
+    from lit_tf import models
+
+    generator = keras.saving.load_model(f"{teacher_run}/models/generator.keras")
+    checkpoint = str(tmp_path / "200000-G.npz")
+    np.savez(checkpoint, **models.torch_state_dict(generator))  # the official repository's names
+    code, _, err = _run(capsys, *TINY, "--mode=lit", "--teacher_blocks=4", "--student_blocks=1",
+                        f"--teacher_weights={checkpoint}", f"--workdir={tmp_path / 'wrong'}")
+    assert code == 1 and "look like a generator with 2 residual blocks" in err and not (tmp_path / "wrong").exists()
+    code, out, _ = _run(capsys, *TINY, "--mode=lit", "--teacher_blocks=2", "--student_blocks=1",
+                        f"--teacher_weights={checkpoint}", f"--workdir={tmp_path / 'lit'}",
+                        f"--classifier={classifier_path}", "--export=false")
+    assert code == 0, out
+    with open(tmp_path / "lit" / "result.json") as f:
+        assert json.load(f)["teacher"]["params"] == generator.count_params()
