@@ -61,7 +61,13 @@ _flag("integer", "batch_size", "Batch size.")
 _flag("float", "learning_rate", "Adam rate of both networks.")
 _flag("float", "beta_1", "Adam beta_1.")
 _flag("float", "beta_2", "Adam beta_2.")
-_flag("integer", "n_critic", "Discriminator steps per generator step.")
+_flag("integer", "n_critic", "Discriminator steps per generator step; without a discriminator (LIT, L2 at beta 0) "
+      "each step stands for the reference's one update in n_critic iterations.")
+_flag("enum", "lr_decay", "linear: the rate falls linearly to 0 over the last --decay_steps; reference: as the "
+      "code computes it, 1e-9 less every 1,000 iterations of that tail (1e-4 in effect).",
+      enum_values=experiment.LR_DECAYS)
+_flag("enum", "optimizer", "adam (Keras') or torch_adam (PyTorch's arithmetic, the reference's).",
+      enum_values=experiment.OPTIMIZERS)
 # === Output ===
 _flag("integer", "sample_every", "Write samples/step_N.png every N iterations.")
 _flag("integer", "eval_images", "Test images translated to every domain for IS and FID.")

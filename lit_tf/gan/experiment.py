@@ -50,10 +50,17 @@ from lit_tf.flops import count_flops
 from lit_tf.gan import metrics as gan_metrics
 from lit_tf.gan.distill import GeneratorDistiller
 from lit_tf.gan.samples import SampleGrid
+from lit_tf.gan.schedules import LR_DECAYS
+from lit_tf.gan.schedules import LinearDecayTail
+from lit_tf.gan.schedules import ReferenceDecay
 from lit_tf.gan.stargan_training import StarGAN
 from lit_tf.models import stargan
+from lit_tf.optimizers import TorchAdam
 
+OPTIMIZERS = ("adam", "torch_adam")
 MODES = ("teacher", "lit", "l2", "scratch", "rand_init")
+# Settings added after runs were started, with the value those runs used (see workdir.claim).
+ASSUMED_IN_OLDER_RUNS = {"lr_decay": "linear", "optimizer": "adam"}
 SAMPLE_COUNT = 8  # images in a sample grid row
 NAN_MONITORS = ("loss", "g_loss", "d_loss")
 
@@ -93,6 +100,10 @@ class StarGANConfig:
     beta_1: float = 0.5
     beta_2: float = 0.999
     n_critic: int = 5
+    # The reference's arithmetic: "reference" keeps the rate 1e-4 in effect (1e-9 less every 1,000 iterations
+    # of the decay tail); "torch_adam" is PyTorch's Adam (eps after the bias correction).
+    lr_decay: str = "linear"
+    optimizer: str = "adam"
     seed: int = 0
     # Output.
     sample_every: int = 1000
@@ -103,6 +114,8 @@ class StarGANConfig:
 
     def __post_init__(self):
         check_choice("mode", self.mode, MODES)
+        check_choice("lr_decay", self.lr_decay, LR_DECAYS)
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
         stargan.check_image_size(self.image_size, 4, "the generator down-samples twice")
         stargan.check_image_size(self.image_size, 2**self.d_strided_layers,
                                  f"the discriminator halves it d_strided_layers={self.d_strided_layers} times")
@@ -126,26 +139,15 @@ class StarGANConfig:
         return self.epochs * self.steps_per_epoch
 
 
-class LinearDecayTail(keras.optimizers.schedules.LearningRateSchedule):
-    """StarGAN's rate: constant, then linearly to 0 over the last `decay_steps` of `total_steps`."""
-
-    def __init__(self, learning_rate, total_steps, decay_steps):
-        self.learning_rate, self.total_steps, self.decay_steps = learning_rate, total_steps, max(decay_steps, 1)
-
-    def __call__(self, step):
-        left = keras.ops.cast(self.total_steps, "float32") - keras.ops.cast(step, "float32")
-        return self.learning_rate * keras.ops.clip(left / self.decay_steps, 0.0, 1.0)
-
-    def get_config(self):
-        return {"learning_rate": self.learning_rate, "total_steps": self.total_steps,
-                "decay_steps": self.decay_steps}
-
-
-def _adam(config, updates):
-    """Adam for an optimizer making `updates` updates in the run (the generator's are 1 in n_critic steps)."""
-    decaying = min(config.decay_steps, config.total_steps) / config.total_steps  # the share of the run
-    schedule = LinearDecayTail(config.learning_rate, updates, max(1, round(updates * decaying)))
-    return keras.optimizers.Adam(schedule, beta_1=config.beta_1, beta_2=config.beta_2)
+def _adam(config, updates, iterations_per_update, total_iterations):
+    """Adam for an optimizer making `updates` updates, one every `iterations_per_update` of the run's iterations."""
+    if config.lr_decay == "reference":
+        schedule = ReferenceDecay(config.learning_rate, total_iterations, config.decay_steps, iterations_per_update)
+    else:
+        decaying = min(config.decay_steps, config.total_steps) / config.total_steps  # the share of the run
+        schedule = LinearDecayTail(config.learning_rate, updates, max(1, round(updates * decaying)))
+    adam = TorchAdam if config.optimizer == "torch_adam" else keras.optimizers.Adam
+    return adam(schedule, beta_1=config.beta_1, beta_2=config.beta_2)
 
 
 def _generator(config, blocks):
@@ -206,9 +208,15 @@ def _models(config):
 
 
 def _compile(config, model, discriminator):
-    generator_updates = config.total_steps if discriminator is None else config.total_steps // config.n_critic
-    model.compile(_adam(config, max(generator_updates, 1)),
-                  _adam(config, config.total_steps) if discriminator is not None else None)
+    """Adam for the generator (and discriminator). Without a discriminator every step updates the generator,
+    standing for the reference's one update in `n_critic` iterations, each on a batch of its own."""
+    if discriminator is None:
+        generator = _adam(config, config.total_steps, config.n_critic, config.total_steps * config.n_critic)
+        model.compile(generator, None)
+        return
+    updates = max(config.total_steps // config.n_critic, 1)
+    model.compile(_adam(config, updates, config.n_critic, config.total_steps),
+                  _adam(config, config.total_steps, 1, config.total_steps))
 
 
 def _fixed_batch(dataset):
@@ -262,7 +270,7 @@ def _export(generator, folder, images, labels):
 
 def _random_init(config, data, classifier, workdir, start):
     """The `rand_init` rows: untrained generators of the student's and teacher's sizes, scored."""
-    workdirs.claim(workdir, dataclasses.asdict(config))
+    workdirs.claim(workdir, dataclasses.asdict(config), ASSUMED_IN_OLDER_RUNS)
     print(f"[lit_tf] rand_init: untrained generators of {config.student_blocks} and {config.teacher_blocks} "
           "blocks", flush=True)
     named = {"generator": _generator(config, config.student_blocks),
@@ -283,7 +291,7 @@ def run(config, workdir):
         config: `StarGANConfig`.
         workdir: str, a new or empty folder, or one holding this same configuration.
     """
-    finished = workdirs.finished_result(workdir, dataclasses.asdict(config))
+    finished = workdirs.finished_result(workdir, dataclasses.asdict(config), ASSUMED_IN_OLDER_RUNS)
     if finished is not None:
         return finished
     start = time.time()
@@ -295,7 +303,7 @@ def run(config, workdir):
     if config.mode == "rand_init":
         return _random_init(config, data, classifier, workdir, start)
     named, model = _models(config)
-    workdirs.claim(workdir, dataclasses.asdict(config))
+    workdirs.claim(workdir, dataclasses.asdict(config), ASSUMED_IN_OLDER_RUNS)
     _compile(config, model, named["discriminator"])
     images, labels = _fixed_batch(data["test"])
     model([images[:1], labels[:1]])  # builds it, so a restart can restore into it
