@@ -53,7 +53,8 @@ class L2Regularized(keras.Model):
 
 
 def train_supervised(model, train_data, val_data=None, *, epochs, learning_rate, milestones=(),
-                     momentum=settings.SGD.momentum, weight_decay=0.0, optimizer="sgd", stage="supervised",
+                     momentum=settings.SGD.momentum, weight_decay=settings.SGD.weight_decay, optimizer="sgd",
+                     stage="supervised",
                      **fit_kwargs):
     """Trains `model` on the labels alone (SGD with momentum, piecewise rate).
 

@@ -3,10 +3,10 @@
 Example:
 
 >>> from lit_tf import callbacks
->>> callbacks.RaiseOnNaN("lit").on_epoch_end(0, {"loss": float("nan")})
+>>> callbacks.RaiseOnNaN("lit").on_train_batch_end(41, {"loss": float("nan")})
 Traceback (most recent call last):
 ...
-FloatingPointError: The 'lit' stage loss became nan in epoch 1. Lower the learning rate, ...
+FloatingPointError: The 'lit' stage loss became nan in epoch 1, step 42. Lower the learning rate, ...
 
 `KeepBestEpoch` is in every stage `lit_tf.training.fit_stage` runs with validation data, and
 `EpochSeconds` in every stage it runs in a workdir (`<stage>/epoch_seconds.csv`);
@@ -27,7 +27,11 @@ from lit_tf.workdir import write_json_atomically
 
 
 class RaiseOnNaN(keras.callbacks.Callback):
-    """Stops training with one clear error when an epoch's loss is not finite.
+    """Stops training at the first step whose loss is not finite, with one clear error.
+
+    Checked after every training step (as Keras' `TerminateOnNaN`, which stops without saying
+    why), so a long epoch does not run on NaN; the step's epoch is never completed, so a workdir
+    keeps its last good epoch. Checked again on the epoch's logs.
 
     Args:
         stage: str, named in the error.
@@ -38,17 +42,26 @@ class RaiseOnNaN(keras.callbacks.Callback):
         super().__init__()
         self.stage = stage
         self.monitors = tuple(monitors)
+        self._epoch = 0
+
+    def _check(self, logs, where):
+        for name in self.monitors:
+            value = (logs or {}).get(name)
+            if value is not None and not math.isfinite(float(value)):
+                raise FloatingPointError(
+                    f"The {self.stage!r} stage {name.replace('_', ' ')} became {float(value)} in {where}. Lower "
+                    "the learning rate, check the inputs for NaN/inf, or check that the teacher gives finite "
+                    "logits. The workdir keeps the last completed epoch."
+                )
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._check(logs, f"epoch {self._epoch + 1}, step {batch + 1}")
 
     def on_epoch_end(self, epoch, logs=None):
-        bad = [(name, (logs or {})[name]) for name in self.monitors
-               if (logs or {}).get(name) is not None and not math.isfinite((logs or {})[name])]
-        if bad:
-            name, loss = bad[0]
-            raise FloatingPointError(
-                f"The {self.stage!r} stage {name.replace('_', ' ')} became {loss} in epoch {epoch + 1}. Lower the "
-                "learning rate, check the inputs for NaN/inf, or check that the "
-                "teacher gives finite logits."
-            )
+        self._check(logs, f"epoch {epoch + 1}")
 
 
 class EpochSeconds(keras.callbacks.Callback):

@@ -40,7 +40,7 @@ class KDDistiller(keras.distillation.Distiller):
         student: `keras.Model` giving logits; all its weights train.
         temperature: float > 0.
         alpha: float in [0, 1], the weight of the hard-label cross-entropy.
-        weight_decay: float >= 0, coupled L2 on the student's weights.
+        weight_decay: float >= 0, coupled L2 on the student's weights (the reference's 1e-4).
     """
 
     def __init__(
@@ -49,7 +49,7 @@ class KDDistiller(keras.distillation.Distiller):
         student,
         temperature=settings.KD.temperature,
         alpha=settings.KD.alpha,
-        weight_decay=0.0,
+        weight_decay=settings.SGD.weight_decay,
         name="kd_distiller",
         **kwargs,
     ):

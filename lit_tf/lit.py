@@ -140,7 +140,7 @@ class LITDistiller(keras.Model):
             activations fed to the student's sections while training.
         section_bn_updates: "full_pass" or "both_passes" (the reference's); which
             passes update the sections' BatchNorm moving statistics (see `SectionLosses`).
-        weight_decay: float >= 0, coupled L2 on the trained weights.
+        weight_decay: float >= 0, coupled L2 on the trained weights (the reference's 1e-4).
         seed: int or `None`, for the noise.
     """
 
@@ -154,7 +154,7 @@ class LITDistiller(keras.Model):
         temperature=settings.KD.temperature,
         alpha=settings.KD.alpha,
         noise_stddev=settings.LIT.noise_stddev,
-        weight_decay=0.0,
+        weight_decay=settings.SGD.weight_decay,
         seed=None,
         section_bn_updates="full_pass",
         name="lit_distiller",

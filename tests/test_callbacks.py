@@ -52,5 +52,5 @@ def test_keep_best_epoch_saves_the_target_inside_the_fitted_model_and_cleans_its
 
 
 def test_a_nan_loss_stops_with_one_clear_error():
-    with pytest.raises(FloatingPointError, match="The 'lit' stage loss became nan in epoch 3"):
+    with pytest.raises(FloatingPointError, match="The 'lit' stage loss became nan in epoch 3\\. "):
         callbacks.RaiseOnNaN("lit").on_epoch_end(2, {"loss": float("nan")})

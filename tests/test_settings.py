@@ -14,7 +14,8 @@ from lit_tf import losses
 from lit_tf import settings
 
 SHARED = {"temperature": settings.KD.temperature, "alpha": settings.KD.alpha, "beta": settings.LIT.beta,
-          "noise_stddev": settings.LIT.noise_stddev, "momentum": settings.SGD.momentum}
+          "noise_stddev": settings.LIT.noise_stddev, "momentum": settings.SGD.momentum,
+          "weight_decay": settings.SGD.weight_decay}
 
 
 @pytest.mark.parametrize("function", [
@@ -35,7 +36,6 @@ def test_the_stages_and_the_trainer_config_default_to_the_settings():
         assert settings.Schedule(**{f.name: getattr(config, f"{prefix}_{f.name}")
                                     for f in dataclasses.fields(settings.Schedule)}) == stage
     assert {name: getattr(config, name) for name in SHARED} == SHARED
-    assert config.weight_decay == settings.SGD.weight_decay
     compress = inspect.signature(compression.compress).parameters
     assert (compress["lit_epochs"].default, compress["finetune_epochs"].default) == (175, 125)
     assert compress["weight_decay"].default == settings.SGD.weight_decay == 1e-4

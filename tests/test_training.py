@@ -131,3 +131,34 @@ def test_report_data_without_a_checkpoint_dir_is_refused_before_training():
         training.fit_stage(model, _data(), epochs=1, learning_rate=0.1, stage="demo", report_data=_data(),
                            verbose=0)
     assert not model.optimizer.iterations.numpy()
+
+
+class _PoisonAt(keras.callbacks.Callback):
+    """Makes the weights NaN before one step, as a diverging run would; counts the steps run."""
+
+    def __init__(self, epoch, step):
+        super().__init__()
+        self.at, self.steps, self._epoch = (epoch, step), 0, 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.steps += 1
+        if (self._epoch, batch) == self.at:
+            kernel = self.model.layers[0].kernel
+            kernel.assign(np.full(kernel.shape, np.nan, "float32"))
+
+
+def test_a_nan_stops_the_stage_at_its_step_and_the_workdir_keeps_the_last_good_epoch(tmp_path):
+    data, folder = _data(), str(tmp_path)  # 32 samples, batch 8: 4 steps an epoch
+    poison = _PoisonAt(epoch=1, step=1)
+    fit = dict(epochs=3, learning_rate=0.1, stage="demo", checkpoint_dir=folder, batch_size=8, verbose=0)
+    with pytest.raises(FloatingPointError, match=r"The 'demo' stage loss became nan in epoch 2, step 2\. .*"
+                                                 r"keeps the last completed epoch"):
+        training.fit_stage(_model(), data, data, callbacks=[poison], **fit)
+    assert poison.steps == 4 + 2  # stopped at the bad step, not at the end of its epoch
+    seen = _EpochsSeen()
+    history = training.fit_stage(_model(), data, data, callbacks=[seen], **fit)
+    assert seen.epochs == [1, 2] and history.epoch == [0, 1, 2]  # resumed after the last good epoch
+    assert all(np.isfinite(history.history["loss"]))
