@@ -23,11 +23,11 @@ from typing import NamedTuple
 
 import keras
 
+from lit_tf import graph
 from lit_tf import optimizers
 from lit_tf import settings
 from lit_tf.finetune import accuracy_metric
 from lit_tf.finetune import finetune_with_kd
-from lit_tf.graph import layer_outputs
 from lit_tf.lit import LITDistiller
 from lit_tf.sections import find_boundaries
 from lit_tf.students import shallower
@@ -71,6 +71,35 @@ def check_data(model, data, name="train_data"):
                          f"tf.argmax(y, -1)))). Received: label shape {labels}")
 
 
+def _first_images(data, count=8):
+    if isinstance(data, tuple):
+        return data[0][:count]
+    return next(iter(data))[0][:count]
+
+
+def _gives_probabilities(model, images=None):
+    """Whether the model ends in a softmax layer (keras.applications' default head), or its outputs on
+    `images` are probabilities (in [0, 1], summing to 1)."""
+    model_calls = graph.calls(model)
+    last = model_calls[graph.producers(model, model_calls)[id(model.outputs[0])] - 1].layer
+    activation = getattr(last, "activation", None)
+    if isinstance(last, keras.layers.Softmax) or getattr(activation, "__name__", None) == "softmax":
+        return True
+    if images is None:
+        return False
+    outputs = keras.ops.convert_to_numpy(model(images, training=False))
+    return bool(outputs.min() >= 0 and abs(outputs.sum(axis=-1) - 1).max() < 1e-3)
+
+
+def check_logits(model, role, images=None):
+    """Raises one `ValueError` saying how to get logits when `model` gives probabilities."""
+    if _gives_probabilities(model, images):
+        raise ValueError(
+            f"The {role} '{model.name}' gives probabilities (a softmax ends it); LIT's KD loss takes logits. "
+            "Build it without the softmax (keras.applications: classifier_activation=None), or cut it before "
+            "the softmax, e.g. keras.Model(model.input, model.layers[-1].input) for a separate Softmax layer.")
+
+
 def _check_arguments(boundaries, epochs):
     if isinstance(boundaries, str) or not all(isinstance(b, str) for b in boundaries):
         raise ValueError(f"boundaries must be a list of K+1 layer names, e.g. ['stem', 'section_1', 'section_2']. "
@@ -97,7 +126,7 @@ def _student_and_boundaries(teacher, student, boundaries, student_boundaries, ke
     if keep is not None:
         raise ValueError(f"keep= cuts a student out of the teacher, and a student was given: pass one or the "
                          f"other. Received: keep={keep!r}, student='{student.name}'")
-    if student_boundaries is None and found and not set(boundaries) <= set(layer_outputs(student)):
+    if student_boundaries is None and found and not set(boundaries) <= set(graph.layer_outputs(student)):
         student_boundaries = find_boundaries(student)  # a student of other layer names: its own stages
     return student, boundaries, student_boundaries or boundaries
 
@@ -210,6 +239,8 @@ def compress(
     )
     student_cut = lit.section_losses.student_cut
     check_data(teacher, train_data)
+    check_logits(teacher, "teacher", _first_images(train_data))
+    check_logits(student, "student")
     if val_data is not None:
         check_data(teacher, val_data, "val_data")
     if init_from_teacher:

@@ -155,3 +155,21 @@ def test_a_student_to_cut_is_asked_for_clearly(kwargs, match):
         kwargs["student"] = test_case.tiny_classifier(1)
     with pytest.raises(ValueError, match=match):
         lit_tf.compress(teacher, train_data=test_case.tiny_data(8), verbose=0, **kwargs)
+
+
+def test_a_teacher_or_student_giving_probabilities_is_refused_with_how_to_get_logits():
+    import keras
+
+    x, y = test_case.tiny_data(8)
+    applications = keras.applications.MobileNetV2(input_shape=(32, 32, 3), alpha=0.35, weights=None, classes=4)
+    with pytest.raises(ValueError, match=r"The teacher 'mobilenetv2_0.35_32' gives probabilities .*"
+                                         r"classifier_activation=None"):
+        lit_tf.compress(applications, keep=1, train_data=(np.zeros((8, 32, 32, 3), "float32"), y), verbose=0)
+    logits = test_case.tiny_classifier(2, name="teacher")
+    normalised = keras.Model(logits.input, keras.layers.Lambda(
+        lambda t: keras.ops.abs(t) / keras.ops.sum(keras.ops.abs(t), axis=-1, keepdims=True))(logits.output))
+    with pytest.raises(ValueError, match="The teacher .* gives probabilities"):  # outputs summing to 1
+        lit_tf.compress(normalised, test_case.tiny_classifier(1), B, (x, y), verbose=0)
+    student = keras.Model(logits.input, keras.layers.Softmax()(logits.output), name="soft")
+    with pytest.raises(ValueError, match="The student 'soft' gives probabilities"):
+        lit_tf.compress(test_case.tiny_classifier(2), student, B, (x, y), verbose=0)

@@ -1,12 +1,18 @@
-"""Datasets as `tf.data` pipelines of `(image, label)` batches: digits, CIFAR, CelebA.
+"""Datasets as `tf.data` pipelines of `(image, label)` batches: digits, CIFAR, image folders, CelebA.
 
-Submodules (`lit_tf.data.cifar`, `.digits`, `.celeba`, `.pipeline`, `.registry`) load on
-first use.
+Submodules (`lit_tf.data.cifar`, `.digits`, `.image_folder`, `.celeba`, `.pipeline`, `.registry`)
+load on first use.
+
+Example:
+
+>>> import lit_tf
+>>> callable(lit_tf.data.image_folder.provide_dataset)
+True
 """
 
 import importlib
 
-MODULES = ("celeba", "cifar", "digits", "pipeline", "registry")
+MODULES = ("celeba", "cifar", "digits", "image_folder", "pipeline", "registry")
 
 
 def __getattr__(name):
