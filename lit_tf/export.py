@@ -4,8 +4,9 @@ Both exports go through Keras' own `Model.export`; each is then reloaded (the
 SavedModel with `tf.saved_model.load`, the TFLite file with the
 `ai_edge_litert` interpreter) and run on sample inputs next to the Keras
 model. The report holds the largest absolute difference of the outputs and
-the share of samples whose top-1 class agrees; an export outside tolerance
-is deleted and raises.
+the share of samples whose top-1 class agrees. Each export is written beside
+its path first and moved there only when it is within tolerance: one outside
+raises, and an earlier export at the path is left as it was.
 
 Example:
 
@@ -106,7 +107,21 @@ def _remove(path):
         os.remove(path)
 
 
-def _check(report, quantize, scale):
+def _partial(path):
+    """Where an export is written before it is checked: beside `path`, same suffix."""
+    root, suffix = os.path.splitext(path.rstrip(os.sep))
+    return f"{root}.partial{suffix}"
+
+
+def _move_into_place(report, path):
+    """Moves a checked export from its partial path to `path`, replacing an older one."""
+    _remove(path)
+    os.replace(report.path, path)
+    return dataclasses.replace(report, path=path)
+
+
+def _check(report, quantize, scale, path):
+    """Moves `report`'s export to `path` when within tolerance; else removes it and raises."""
     if quantize == "int8":
         ok = report.top1_agreement >= INT8_MIN_TOP1_AGREEMENT
         limit = f"top-1 agreement >= {INT8_MIN_TOP1_AGREEMENT}"
@@ -117,14 +132,15 @@ def _check(report, quantize, scale):
     if not ok:
         _remove(report.path)
         raise ValueError(
-            f"The {quantize} export at {report.path} does not reproduce the Keras model "
+            f"The {quantize} export for {path} does not reproduce the Keras model "
             f"({limit}; got max |difference| {report.max_abs_diff:g}, top-1 agreement "
-            f"{report.top1_agreement:.3f}); it was deleted."
-            + (" Calibrate on more representative_data from the training set, or use "
-               "quantize='float16': a model with many near-tied logits may not reach it."
+            f"{report.top1_agreement:.3f}), so it was not written (anything at {path} before is left as it was)."
+            + (" The int8 export quantizes weights and activations (calibrated on representative_data, "
+               "float kernels where an op has no int8 one); a model with many near-tied logits may not reach "
+               "the agreement whatever the calibration: use quantize='float16'."
                if quantize == "int8" else "")
         )
-    return report
+    return _move_into_place(report, path)
 
 
 def to_saved_model(model, path, sample_data=None):
@@ -140,10 +156,12 @@ def to_saved_model(model, path, sample_data=None):
         `ExportReport`.
     """
     x = _as_list(sample_inputs(model) if sample_data is None else sample_data)
-    model.export(path, format="tf_saved_model", verbose=False)
-    reloaded = tf.saved_model.load(path)  # held: its variables die with it
+    partial = _partial(path)
+    _remove(partial)
+    model.export(partial, format="tf_saved_model", verbose=False)
+    reloaded = tf.saved_model.load(partial)  # held: its variables die with it
     served = reloaded.serve(_model_inputs([tf.constant(a) for a in x]))
-    return _check(_report(path, model.predict(_model_inputs(x), verbose=0), served), "none", 1.0)
+    return _check(_report(partial, model.predict(_model_inputs(x), verbose=0), served), "none", 1.0, path)
 
 
 REPRESENTATIVE_SAMPLES = 1024  # at most this many inputs are drawn from a dataset or generator
@@ -232,9 +250,9 @@ def to_tflite(model, path, quantize="none", representative_data=None, sample_dat
     Args:
         model: `keras.Model`.
         path: str, ending in `.tflite`.
-        quantize: one of `"none"`, `"float16"`, `"int8"` (dynamic-range
-            int8 weights and activations calibrated on `representative_data`,
-            float inputs and outputs).
+        quantize: one of `"none"`, `"float16"`, `"int8"` (int8 weights and
+            activations, the activations' ranges calibrated on `representative_data`;
+            float kernels where an op has none in int8; float inputs and outputs).
         representative_data: inputs to calibrate `"int8"` with (required there): an
             array (a list of arrays for a model with several inputs), a
             `tf.data.Dataset` of input batches or `(inputs, labels)` batches, or a
@@ -245,9 +263,12 @@ def to_tflite(model, path, quantize="none", representative_data=None, sample_dat
         check: bool; `False` skips the parity check (e.g. to time an
             untrained model, whose int8 outputs need not agree).
 
+    The file takes one sample at a time: its inputs have batch size 1 (LiteRT's usual form on
+    devices); `run_tflite` feeds a batch sample by sample.
+
     Returns:
-        `ExportReport`; raises `ValueError` (and deletes the file) when the
-        export is outside tolerance.
+        `ExportReport`; raises `ValueError` when the export is outside tolerance, and then
+        writes nothing at `path` (an earlier file there stays).
     """
     check_choice("quantize", quantize, QUANTIZATIONS)
     if representative_data is not None:
@@ -258,9 +279,10 @@ def to_tflite(model, path, quantize="none", representative_data=None, sample_dat
     x = _as_list(sample_data)
     specs = [keras.InputSpec(shape=(1, *a.shape[1:]), dtype="float32") for a in x]
     signature = [_model_inputs(specs)]
-    model.export(path, format="litert", input_signature=signature, verbose=False, **settings)
+    partial = _partial(path)
+    model.export(partial, format="litert", input_signature=signature, verbose=False, **settings)
     if not check:
-        return ExportReport(path, float("nan"), float("nan"), 0)
+        return _move_into_place(ExportReport(partial, float("nan"), float("nan"), 0), path)
     expected = model.predict(_model_inputs(x), verbose=0)
-    report = _report(path, expected, run_tflite(path, x))
-    return _check(report, quantize, float(np.max(np.abs(expected))))
+    report = _report(partial, expected, run_tflite(partial, x))
+    return _check(report, quantize, float(np.max(np.abs(expected))), path)

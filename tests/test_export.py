@@ -48,14 +48,19 @@ def test_unknown_quantization_and_int8_without_data_are_refused(trained, tmp_pat
         export.to_tflite(model, str(tmp_path / "m.tflite"), "int8")
 
 
-def test_an_export_outside_tolerance_is_deleted(trained, tmp_path, monkeypatch):
+def test_an_export_outside_tolerance_is_not_written_and_a_good_one_at_its_path_stays(trained, tmp_path, monkeypatch):
     model, x = trained
+    path = tmp_path / "student.tflite"
+    export.to_tflite(model, str(path), sample_data=x[:4])
+    good = path.read_bytes()
     monkeypatch.setattr(export, "FLOAT32_TOLERANCE", 0.0)
     monkeypatch.setattr(export, "run_tflite", lambda path, x: model.predict(x, verbose=0) + 1.0)
-    path = tmp_path / "bad.tflite"
-    with pytest.raises(ValueError, match="does not reproduce the Keras model.*deleted"):
+    with pytest.raises(ValueError, match="does not reproduce the Keras model.*so it was not written"):
         export.to_tflite(model, str(path), sample_data=x[:4])
-    assert not path.exists()
+    assert path.read_bytes() == good and sorted(p.name for p in tmp_path.iterdir()) == ["student.tflite"]
+    with pytest.raises(ValueError, match="so it was not written"):
+        export.to_tflite(model, str(tmp_path / "new.tflite"), sample_data=x[:4])
+    assert not (tmp_path / "new.tflite").exists()
 
 
 def test_without_the_check_the_file_is_written_and_nothing_is_compared(trained, tmp_path, monkeypatch):
