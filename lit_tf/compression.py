@@ -56,7 +56,7 @@ def _shapes(data):
 def check_data(model, data, name="train_data"):
     """Raises one `ValueError` saying what to do when `data` does not fit `model`.
 
-    Checks batches of the model's image shape and integer class ids of shape `(batch,)`.
+    Checks batches of the model's image shape and integer class ids of shape `(batch,)` or `(batch, 1)`.
     """
     (images, labels), expected = _shapes(data), tuple(model.inputs[0].shape[1:])
     if len(images) == len(expected):
@@ -65,7 +65,7 @@ def check_data(model, data, name="train_data"):
     if tuple(images[1:]) != expected:
         raise ValueError(f"{name} gives images of shape {tuple(images[1:])} but {model.name} takes {expected}: "
                          f"resize or crop them to {expected}. Received: batch shape {images}")
-    if len(labels) != 1:
+    if len(labels) != 1 and not (len(labels) == 2 and labels[1] == 1):
         raise ValueError(f"{name} gives labels of shape {labels}; LIT's KD loss takes integer class ids of shape "
                          f"(batch,): for one-hot labels use argmax (e.g. dataset.map(lambda x, y: (x, "
                          f"tf.argmax(y, -1)))). Received: label shape {labels}")
@@ -98,6 +98,18 @@ def check_logits(model, role, images=None):
             f"The {role} '{model.name}' gives probabilities (a softmax ends it); LIT's KD loss takes logits. "
             "Build it without the softmax (keras.applications: classifier_activation=None), or cut it before "
             "the softmax, e.g. keras.Model(model.input, model.layers[-1].input) for a separate Softmax layer.")
+
+
+def flat_labels(data):
+    """`data` with `(batch, 1)` class ids made `(batch,)`, as Keras' sparse losses take both."""
+    if isinstance(data, tuple):
+        x, y = data
+        return (x, keras.ops.convert_to_numpy(y).reshape(-1)) if len(keras.ops.shape(y)) == 2 else data
+    if len(data.element_spec[1].shape) == 2:
+        import tensorflow as tf
+
+        return data.map(lambda x, y: (x, tf.reshape(y, [-1])))
+    return data
 
 
 def _check_arguments(boundaries, epochs):
@@ -239,10 +251,12 @@ def compress(
     )
     student_cut = lit.section_losses.student_cut
     check_data(teacher, train_data)
+    train_data = flat_labels(train_data)
     check_logits(teacher, "teacher", _first_images(train_data))
     check_logits(student, "student")
     if val_data is not None:
         check_data(teacher, val_data, "val_data")
+        val_data = flat_labels(val_data)
     if init_from_teacher:
         try:
             student_cut.copy_stem_and_head_from(lit.section_losses.teacher_cut)

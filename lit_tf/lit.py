@@ -328,7 +328,19 @@ class LITDistiller(keras.Model):
             outputs = section(outputs, training=True)
         return self._student_head(outputs, training=True), (ir_losses, teacher_logits)
 
+    def compile(self, optimizer="sgd", loss=None, metrics=None, **kwargs):
+        """Keras' `compile`; LIT's loss is its own, so `loss` (and `loss_weights`) are refused."""
+        if loss is not None or kwargs.get("loss_weights") is not None:
+            raise ValueError(
+                "LITDistiller computes its own loss, (beta * KD + (1 - beta) * sum of IR losses) / 2: set beta, "
+                "temperature and alpha when you build it, and compile with an optimizer and metrics only. "
+                f"Received: loss={loss!r}, loss_weights={kwargs.get('loss_weights')!r}")
+        super().compile(optimizer=optimizer, metrics=metrics, **kwargs)
+
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        if sample_weight is not None:
+            raise ValueError("LITDistiller weighs every sample the same: fit without sample_weight or "
+                             "class_weight (or drop the third element of (x, y, sample_weight) batches).")
         if y_pred is None:
             y_pred = self(x, training=training)
         shared, self._step_losses = self._step_losses, None

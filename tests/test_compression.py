@@ -173,3 +173,17 @@ def test_a_teacher_or_student_giving_probabilities_is_refused_with_how_to_get_lo
     student = keras.Model(logits.input, keras.layers.Softmax()(logits.output), name="soft")
     with pytest.raises(ValueError, match="The student 'soft' gives probabilities"):
         lit_tf.compress(test_case.tiny_classifier(2), student, B, (x, y), verbose=0)
+
+
+def test_class_ids_of_shape_batch_by_1_are_taken_as_keras_sparse_losses_take_them():
+    import tensorflow as tf
+
+    x, y = test_case.tiny_data(16)
+    column = y[:, None]
+    result = lit_tf.compress(test_case.tiny_classifier(2), test_case.tiny_classifier(1), B, (x, column),
+                             (x[:8], column[:8]), lit_epochs=1, finetune_epochs=1, batch_size=8, verbose=0)
+    assert len(result.finetune_history.history["val_accuracy"]) == 1
+    dataset = tf.data.Dataset.from_tensor_slices((x, column)).batch(8)
+    result = lit_tf.compress(test_case.tiny_classifier(2), test_case.tiny_classifier(1), B, dataset,
+                             lit_epochs=1, finetune_epochs=0, verbose=0)
+    assert np.isfinite(result.lit_history.history["kd_loss"][0])

@@ -209,3 +209,14 @@ def test_the_students_flags_are_left_as_they_were_and_a_kd_fine_tune_then_trains
     kd.fit(x, y, epochs=1, batch_size=8, verbose=0)
     after = [np.array(w) for w in student.trainable_weights]
     assert len(before) == 14 and all(not np.array_equal(b, a) for b, a in zip(before, after))
+
+
+def test_a_loss_or_sample_weights_are_refused_not_silently_ignored():
+    teacher, student = _pair()
+    distiller = LITDistiller(teacher, student, B)
+    with pytest.raises(ValueError, match=r"LITDistiller computes its own loss.*Received: loss='mse'"):
+        distiller.compile("sgd", loss="mse")
+    distiller.compile("sgd")
+    x, y = test_case.tiny_data(8)
+    with pytest.raises(ValueError, match="weighs every sample the same: fit without sample_weight"):
+        distiller.fit(x, y, sample_weight=np.ones(8), epochs=1, batch_size=4, verbose=0)
