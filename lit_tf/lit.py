@@ -207,8 +207,8 @@ class LITDistiller(keras.Model):
             **super().get_config(),
             "teacher": keras.saving.serialize_keras_object(self.teacher),
             "student": keras.saving.serialize_keras_object(self.student),
-            "boundaries": self.boundaries,
-            "student_boundaries": self.student_boundaries,
+            "boundaries": list(self.boundaries),  # plain lists: Keras tracks the attributes
+            "student_boundaries": list(self.student_boundaries),
             "beta": self.beta,
             "temperature": self.temperature,
             "alpha": self.alpha,
@@ -336,6 +336,12 @@ class LITDistiller(keras.Model):
                 "temperature and alpha when you build it, and compile with an optimizer and metrics only. "
                 f"Received: loss={loss!r}, loss_weights={kwargs.get('loss_weights')!r}")
         super().compile(optimizer=optimizer, metrics=metrics, **kwargs)
+
+    def compile_from_config(self, config):
+        # Keras 3.15 skips compiling a loaded model whose class overrides compile(); this one can.
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.built:  # so the file's optimizer state has variables to load into
+            self.optimizer.build(self.trainable_variables)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         if sample_weight is not None:

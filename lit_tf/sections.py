@@ -19,6 +19,7 @@ Example:
 ['section_1']
 """
 
+import copy
 import difflib
 import functools
 
@@ -293,7 +294,7 @@ def split_layers(model, boundaries):
 
 def distiller_from_config(cls, config):
     """`cls(**config)` with its serialized `teacher` and `student` rebuilt: the distillers' `from_config`."""
-    config = dict(config)
+    config = copy.deepcopy(config)  # Keras' deserialisation edits the nested dicts it is given
     for name in ("teacher", "student"):
         config[name] = keras.saving.deserialize_keras_object(config[name])
     return cls(**config)

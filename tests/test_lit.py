@@ -220,3 +220,13 @@ def test_a_loss_or_sample_weights_are_refused_not_silently_ignored():
     x, y = test_case.tiny_data(8)
     with pytest.raises(ValueError, match="weighs every sample the same: fit without sample_weight"):
         distiller.fit(x, y, sample_weight=np.ones(8), epochs=1, batch_size=4, verbose=0)
+
+
+def test_the_config_deep_copies_and_from_config_leaves_it_as_it_was():
+    import copy
+
+    teacher, student = _pair()
+    config = LITDistiller(teacher, student, B).get_config()
+    kept = copy.deepcopy(config)
+    rebuilt = LITDistiller.from_config(config)
+    assert config == kept and rebuilt.boundaries == B
