@@ -88,10 +88,12 @@ def _lines(out, context_results):
         with open(teacher) as f:
             summary = json.load(f)["teacher"]
         lines[f"teacher {summary['arch']}"] = summary["accuracy"]
+    context = {}
     for path in context_results:
         with open(path) as f:
             summary = json.load(f)["teacher"]
-        lines[f"{summary['arch']} trained conventionally"] = summary["accuracy"]
+        context.setdefault(f"{summary['arch']} trained conventionally", []).append(summary["accuracy"])
+    lines.update({label: sum(values) / len(values) for label, values in context.items()})  # mean over the files
     return lines
 
 

@@ -227,7 +227,8 @@ def compress(
         verbose: passed to `fit`.
 
     Returns:
-        `CompressResult(student, lit_history, finetune_history)`.
+        `CompressResult(student, lit_history, finetune_history)`; the student comes back
+        compiled for `evaluate` (cross-entropy on logits, accuracy).
     """
     if train_data is None:
         raise ValueError("compress needs train_data: a tf.data.Dataset of (image, label) batches or a tuple (x, y).")
@@ -291,4 +292,6 @@ def compress(
         )
     finally:
         student_cut.freeze_stem_and_head(frozen=False)
+    # Ready for `student.evaluate(test_data)`: its loss and accuracy on integer class ids.
+    student.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=[accuracy_metric()])
     return CompressResult(student, lit_history, finetune_history)

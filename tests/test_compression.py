@@ -22,6 +22,8 @@ def test_compress_runs_both_stages_from_the_teachers_stem_and_head():
         lit_milestones=(1,), finetune_milestones=(2,), batch_size=8, verbose=0, callbacks=[record],
     )
     assert result.student is student and len(lrs) == 5
+    loss, accuracy = student.evaluate(x, y, verbose=0)  # compiled for evaluation
+    assert np.isfinite(loss) and 0 <= accuracy <= 1
     assert {"ir_loss_1", "ir_loss_2", "val_accuracy"} <= set(result.lit_history.history)
     assert result.lit_history.history["learning_rate"] == pytest.approx([0.1, 0.01])
     assert result.finetune_history.history["learning_rate"] == pytest.approx([0.01, 0.01, 0.001])
