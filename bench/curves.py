@@ -20,7 +20,6 @@ finished run's result and curves, no checkpoints) or `--out`, and prints the tab
 import dataclasses
 import json
 import os
-import platform
 import sys
 
 from lit_tf import startup
@@ -118,8 +117,7 @@ def main(argv):
         return 1
     lines = _lines(publish, FLAGS.context_results)
     table = curves_report.markdown_table(rows)
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, {platform.processor() or platform.platform()}"
-    curves_report.write(publish, rows, table, " ".join(sys.argv[1:]), machine, lines)
+    curves_report.write(publish, rows, table, " ".join(sys.argv[1:]), curves_report.machine(), lines)
     print(table)
     print(curves_report.ratio_line(rows, lines))
     return 0

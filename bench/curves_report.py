@@ -81,7 +81,7 @@ def read_rows(out):
     rows_found = {os.path.basename(os.path.dirname(os.path.dirname(path)))
                   for path in glob.glob(os.path.join(out, "*", "seed*", RESULT_FILE))}
     for row in sorted((r for r in rows_found if method_of(r)), key=_sort_key):
-        method, curves, finals, seconds, seeds = method_of(row), [], [], [], []
+        method, curves, finals, seconds, seeds, stage1 = method_of(row), [], [], [], [], 0
         for folder in sorted(glob.glob(os.path.join(out, row, "seed*"))):
             result_path = os.path.join(folder, RESULT_FILE)
             if not os.path.exists(result_path):
@@ -89,6 +89,7 @@ def read_rows(out):
             with open(result_path) as f:
                 result = json.load(f)
             curves.append(run_curve(folder, method))
+            stage1 = len(read_curve(os.path.join(folder, STAGES[method][0])))
             finals.append(result["students"][method]["accuracy"])
             seconds.append(result.get("training_seconds", 0.0))
             seeds.append(int(os.path.basename(folder)[len("seed"):]))
@@ -99,7 +100,7 @@ def read_rows(out):
             "mean": accuracies.mean(axis=0).tolist(), "low": accuracies.min(axis=0).tolist(),
             "high": accuracies.max(axis=0).tolist(),
             "hours": np.mean([hours[:length] for _, hours in curves], axis=0).round(3).tolist(),
-            "finals": finals, "training_hours": [s / 3600 for s in seconds],
+            "finals": finals, "training_hours": [s / 3600 for s in seconds], "stage1_epochs": stage1,
         })
     return rows
 
@@ -151,9 +152,11 @@ def plot(rows, path, lines=None):
             axes.axhline(value, color="black" if "teacher" in label else "grey", linestyle=":", linewidth=1)
         panels[1].annotate(f"{label} {value:.3f}", (1, value), xytext=(2, 2), textcoords="offset points",
                            fontsize=8)
+    if rows:
+        panels[1].axvline(rows[0]["stage1_epochs"] + 0.5, color="grey", linestyle="--", linewidth=0.8)
     panels[0].set_xlabel("training hours (this machine)")
-    panels[1].set_xlabel("epochs (stage 1, then stage 2)")
-    panels[0].set_ylabel("test accuracy (a report; epochs kept on validation)")
+    panels[1].set_xlabel("epochs (stage 1, then stage 2 after the dashed line)")
+    panels[0].set_ylabel("test accuracy")
     panels[0].legend(fontsize=8, loc="lower right")
     for axes in panels:
         axes.grid(alpha=0.3)
@@ -189,6 +192,20 @@ def ratio_line(rows, lines):
     if teacher:
         parts += [f"{row}/teacher {value / teacher:.3f}" for row, value in finals.items()]
     return "ratios: " + ", ".join(parts)
+
+
+def machine():
+    """This machine in a line: architecture, cores, CPU model and whether it has AVX-512."""
+    import platform
+
+    model, flags = platform.processor() or platform.machine(), ""
+    if os.path.exists("/proc/cpuinfo"):
+        with open("/proc/cpuinfo") as f:
+            info = f.read()
+        model = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")),
+                     model)
+        flags = "AVX-512" if "avx512f" in info else "AVX2" if "avx2" in info else ""
+    return f"{platform.machine()}, {os.cpu_count()} cores ({model}{', ' + flags if flags else ''})"
 
 
 def write(folder, rows, table, command, machine, lines):
