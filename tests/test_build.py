@@ -59,3 +59,12 @@ def test_requirements_txt_lists_what_pyproject_installs():
     wanted = _names(project["dependencies"] + extras["gan"] + extras["bench"]
                     + [r for r in extras["test"] if not r.startswith("lit_tf")])
     assert _names((ROOT / "requirements.txt").read_text().splitlines()) == wanted
+
+
+def test_pyproject_installs_every_lit_tf_package_and_the_trainers():
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    packages = {".".join(path.parent.relative_to(ROOT).parts) for path in (ROOT / "lit_tf").rglob("__init__.py")}
+    assert packages <= listed, f"pyproject.toml's packages miss {sorted(packages - listed)}"
+    assert {"lit_tf_trainers", "lit_tf_trainers.configs"} <= listed

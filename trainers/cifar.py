@@ -1,5 +1,6 @@
 r"""Compress a CIFAR teacher with LIT, end to end: data -> teacher -> student -> export.
 
+    lit-cifar --flagfile=quickstart --workdir=/tmp/lit_quickstart   # installed; a shipped flagfile by name
     python -m trainers.cifar --flagfile=trainers/configs/quickstart.flags --workdir=/tmp/lit_quickstart
     python -m trainers.cifar --flagfile=trainers/configs/resnet110_to_resnet20.flags \
         --workdir=/tmp/lit_r110_r20 --cifar_dir=/data/cifar-10-batches-py
@@ -26,7 +27,11 @@ from lit_tf import optimizers  # noqa: E402
 from lit_tf.data import cifar  # noqa: E402
 from lit_tf.data import pipeline  # noqa: E402
 from lit_tf.lit import SECTION_BN_UPDATES  # noqa: E402
-from trainers import config_flags  # noqa: E402
+
+if __package__:  # trainers.* in a checkout, lit_tf_trainers.* when installed
+    from . import config_flags  # noqa: E402
+else:  # run as a file
+    from trainers import config_flags  # noqa: E402
 
 FLAGS = flags.FLAGS
 _flag = config_flags.definer(FLAGS, experiment.ExperimentConfig(), __name__)  # defaults: the config's
@@ -114,10 +119,11 @@ def config_from_flags(flag_values=FLAGS):
     return experiment.ExperimentConfig(**values)
 
 
-USAGE = """Usage: python -m trainers.cifar --workdir=DIR [--flagfile=FILE] [--FLAG=VALUE ...]
+USAGE = """Usage: lit-cifar (or python -m trainers.cifar) --workdir=DIR [--flagfile=FILE] [--FLAG=VALUE ...]
 
   --workdir: required; the run's folder (a new one, or this same run's to resume it).
-  --flagfile: read flags from FILE, one a line (trainers/configs/*.flags); flags after it override it.
+  --flagfile: read flags from FILE, one a line, or a shipped one by name (quickstart, resnet110_to_resnet20,
+      ...: trainers/configs/*.flags); flags after it override it.
   --verbosity: 1 shows TensorFlow's own start-up and log lines.
 """
 
@@ -149,16 +155,21 @@ def main(argv):
 
 
 def parse(argv):
-    """absl's parser, with a `--help` that exits 0 and bad flags as one `error:` line."""
+    """absl's parser, with a `--help` that exits 0, shipped flagfiles by name and bad flags as one `error:` line."""
     if {"-h", "--help", "--helpshort", "--helpfull"} & set(argv[1:]):
         print(__doc__ + "\n" + USAGE + "\nFlags:\n" + (FLAGS.module_help(__name__) or FLAGS.main_module_help()))
         sys.exit(0)
     try:
-        return FLAGS(argv)
-    except flags.Error as error:
+        return FLAGS(config_flags.resolve_flagfiles(argv))
+    except (flags.Error, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(1)
 
 
-if __name__ == "__main__":
+def run():
+    """The installed `lit-cifar` command."""
     app.run(main, flags_parser=parse)
+
+
+if __name__ == "__main__":
+    run()

@@ -7,9 +7,7 @@ config's default; a tuple default becomes a list flag's list of strings.
 Example:
 
 >>> import dataclasses
->>> import sys
-
-from absl import flags
+>>> from absl import flags
 >>> @dataclasses.dataclass(frozen=True)
 ... class Config:
 ...     epochs: int = 3
@@ -23,9 +21,40 @@ from absl import flags
 (3, ['1', '2'])
 """
 
+import os
 import sys
 
 from absl import flags
+
+CONFIGS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "configs")  # shipped with the package
+
+
+def shipped_flagfiles():
+    """The names of the flagfiles shipped in `configs/` (without `.flags`)."""
+    return sorted(name[: -len(".flags")] for name in os.listdir(CONFIGS) if name.endswith(".flags"))
+
+
+def resolve_flagfiles(argv):
+    """`argv` with each `--flagfile=NAME` of a shipped flagfile (`quickstart`, `resnet110_to_resnet20`, or
+    `trainers/configs/NAME.flags` from a checkout) made the path of the installed file.
+
+    A path that exists is left alone. An unknown name raises `ValueError` listing the shipped ones.
+
+    >>> resolved = resolve_flagfiles(["prog", "--flagfile=quickstart"])[1]
+    >>> resolved == "--flagfile=" + os.path.join(CONFIGS, "quickstart.flags")
+    True
+    """
+    resolved = []
+    for arg in argv:
+        if arg.startswith("--flagfile=") and not os.path.exists(arg[len("--flagfile="):]):
+            name = os.path.basename(arg[len("--flagfile="):])
+            path = os.path.join(CONFIGS, name if name.endswith(".flags") else f"{name}.flags")
+            if not os.path.exists(path):
+                raise ValueError(f"No flagfile {arg[len('--flagfile='):]!r}: give a path, or the name of a shipped "
+                                 f"one: {', '.join(shipped_flagfiles())}.")
+            arg = f"--flagfile={path}"
+        resolved.append(arg)
+    return resolved
 
 
 def definer(flag_values, defaults, module_name=None):

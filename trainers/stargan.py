@@ -21,7 +21,11 @@ from absl import flags  # noqa: E402
 from absl import logging  # noqa: E402
 
 from lit_tf.gan import experiment  # noqa: E402
-from trainers import config_flags  # noqa: E402
+
+if __package__:  # trainers.* in a checkout, lit_tf_trainers.* when installed
+    from . import config_flags  # noqa: E402
+else:  # run as a file
+    from trainers import config_flags  # noqa: E402
 
 FLAGS = flags.FlagValues()
 DEFAULTS = experiment.StarGANConfig()  # the flags' defaults are the config's
@@ -115,13 +119,18 @@ def parse(argv):
         print(__doc__ + "\nFlags:\n" + FLAGS.get_help())
         sys.exit(0)
     try:
-        remaining = FLAGS(argv)
+        remaining = FLAGS(config_flags.resolve_flagfiles(argv))
         flags.FLAGS.mark_as_parsed()  # app.run checks the global FLAGS, which this module does not use
         return remaining
-    except flags.Error as error:
+    except (flags.Error, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(1)
 
 
-if __name__ == "__main__":
+def run():
+    """The installed `lit-stargan` command."""
     app.run(main, flags_parser=parse)
+
+
+if __name__ == "__main__":
+    run()
