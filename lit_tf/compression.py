@@ -19,6 +19,7 @@ Example:
 (True, 1)
 """
 
+import warnings
 from typing import NamedTuple
 
 import keras
@@ -72,6 +73,7 @@ def check_data(model, data, name="train_data"):
 
 
 def _first_images(data, count=8):
+    """The first `count` inputs (`None`: the first batch)."""
     if isinstance(data, tuple):
         return data[0][:count]
     return next(iter(data))[0][:count]
@@ -110,6 +112,26 @@ def flat_labels(data):
 
         return data.map(lambda x, y: (x, tf.reshape(y, [-1])))
     return data
+
+
+def warn_if_untrained(teacher, data, name):
+    """Warns when the teacher's accuracy on (up to 512 samples of) `data` is near chance: an untrained teacher
+    or one fed other preprocessing teaches nothing, and nothing else would say why."""
+    from lit_tf.reporting import accuracy
+
+    import tensorflow as tf
+
+    if isinstance(data, tuple):
+        sample = tf.data.Dataset.from_tensor_slices((data[0][:512], data[1][:512])).batch(64)
+    else:
+        sample = data.take(max(1, 512 // max(int(_first_images(data, None).shape[0]), 1)))
+    classes = int(teacher.outputs[0].shape[-1])
+    score = accuracy(teacher, sample)
+    if classes > 1 and score < 2.0 / classes:
+        warnings.warn(f"The teacher '{teacher.name}' scores {score:.3f} on {name}, near chance for {classes} classes: "
+                      "is it trained, and fed the preprocessing it was trained with? LIT distils what the teacher "
+                      "knows.", stacklevel=3)
+    return score
 
 
 def _check_arguments(boundaries, epochs):
@@ -258,6 +280,8 @@ def compress(
     if val_data is not None:
         check_data(teacher, val_data, "val_data")
         val_data = flat_labels(val_data)
+    warn_if_untrained(teacher, val_data if val_data is not None else train_data,
+                      "val_data" if val_data is not None else "train_data")
     if init_from_teacher:
         try:
             student_cut.copy_stem_and_head_from(lit.section_losses.teacher_cut)

@@ -78,7 +78,13 @@ class SectionLosses(keras.layers.Layer):
         self.student_boundaries = list(student_boundaries or boundaries)
         # Each model is cut once, here; LITDistiller and `compress` use these cuts.
         self.teacher_cut = sections.Sections(teacher, self.boundaries)
-        self.student_cut = sections.Sections(student, self.student_boundaries)
+        try:
+            self.student_cut = sections.Sections(student, self.student_boundaries)
+        except ValueError as error:
+            if student_boundaries is not None or "has no layer" not in str(error):
+                raise
+            raise ValueError(f"{error} The student is cut at the teacher's boundary names; if its layers are "
+                             "named otherwise, pass student_boundaries=[...] (its own K+1 names).") from None
         self.teacher_cut.check_compatible(self.student_cut)
         sections.freeze(teacher)
         self.noise_stddev = noise_stddev

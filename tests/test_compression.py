@@ -189,3 +189,14 @@ def test_class_ids_of_shape_batch_by_1_are_taken_as_keras_sparse_losses_take_the
     result = lit_tf.compress(test_case.tiny_classifier(2), test_case.tiny_classifier(1), B, dataset,
                              lit_epochs=1, finetune_epochs=0, verbose=0)
     assert np.isfinite(result.lit_history.history["kd_loss"][0])
+
+
+def test_an_untrained_teacher_is_warned_about_before_training():
+    x, y = test_case.tiny_data(64)
+    teacher = test_case.tiny_classifier(2, name="teacher")
+    teacher.get_layer("head").set_weights([np.zeros((8, 4)), np.array([0.0, 0.0, 0.0, 9.0])])  # always class 3
+    y = np.where(y == 3, 0, y)  # so it is always wrong
+    with pytest.warns(UserWarning, match=r"The teacher 'teacher' scores 0\.000 on val_data, near chance for 4 "
+                                         r"classes: is it trained"):
+        lit_tf.compress(teacher, test_case.tiny_classifier(1), B, (x, y), (x[:16], y[:16]), lit_epochs=0,
+                        finetune_epochs=0, verbose=0)

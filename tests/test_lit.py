@@ -230,3 +230,12 @@ def test_the_config_deep_copies_and_from_config_leaves_it_as_it_was():
     kept = copy.deepcopy(config)
     rebuilt = LITDistiller.from_config(config)
     assert config == kept and rebuilt.boundaries == B
+
+
+def test_a_student_without_the_teachers_boundary_names_is_told_about_student_boundaries():
+    teacher, _ = _pair()
+    inputs = keras.Input((16, 16, 3))
+    x = keras.layers.Conv2D(8, 3, padding="same", name="conv_a")(inputs)
+    student = keras.Model(inputs, keras.layers.Dense(4)(keras.layers.GlobalAveragePooling2D()(x)), name="other")
+    with pytest.raises(ValueError, match=r"Model 'other' has no layer 'stem'.* pass student_boundaries=\[\.\.\.\]"):
+        LITDistiller(teacher, student, B)
