@@ -117,9 +117,9 @@ def flat_labels(data):
 def warn_if_untrained(teacher, data, name):
     """Warns when the teacher's accuracy on (up to 512 samples of) `data` is near chance: an untrained teacher
     or one fed other preprocessing teaches nothing, and nothing else would say why."""
-    from lit_tf.reporting import accuracy
-
     import tensorflow as tf
+
+    from lit_tf.reporting import accuracy
 
     if isinstance(data, tuple):
         sample = tf.data.Dataset.from_tensor_slices((data[0][:512], data[1][:512])).batch(64)
