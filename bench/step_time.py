@@ -20,15 +20,16 @@ student steps: LIT also trains the sections on the teacher's activations); with 
 
 import contextlib
 import os
-import statistics
 import subprocess
-import sys
 import tempfile
 
 from absl import app
 from absl import flags
 
 from bench import report
+from bench.workers import HERE
+from bench.workers import Worker
+from bench.workers import measure
 
 flags.DEFINE_list("pairs", ["resnet110:resnet20", "resnet56:resnet20"], "teacher:student architectures.")
 flags.DEFINE_integer("batch_size", 128, "Images a step.")
@@ -38,45 +39,7 @@ flags.DEFINE_integer("warmup", 3, "Unmeasured steps a method first (tracing).")
 flags.DEFINE_string("before", None, "A git revision or a checkout directory to compare with (lit_vs_before).")
 FLAGS = flags.FLAGS
 
-HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COMPARED = ("lit", "kd", "student")
-
-
-class Worker:
-    """A `step_worker` process for one tree; `time(method)` runs one step there."""
-
-    def __init__(self, tree, teacher, student, image_size, batch_size):
-        self.process = subprocess.Popen(
-            [sys.executable, os.path.join(HERE, "bench", "step_worker.py"), f"--tree={tree}",
-             f"--teacher={teacher}", f"--student={student}", f"--image_size={image_size}",
-             f"--batch_size={batch_size}"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=tree)
-        ready = self.process.stdout.readline().split()
-        if not ready or ready[0] != "ready":
-            raise RuntimeError(f"The step worker for {tree} did not start (exit {self.process.wait()}).")
-        self.methods = ready[1].split(",")
-
-    def time(self, method):
-        self.process.stdin.write(method + "\n")
-        self.process.stdin.flush()
-        return float(self.process.stdout.readline())
-
-    def close(self):
-        self.process.stdin.close()
-        self.process.wait()
-
-
-def measure(workers, methods, steps, warmup):
-    """`{(tree label, method): median seconds}`, every worker and method called in turn."""
-    seconds = {(label, method): [] for label in workers for method in methods[label]}
-    for step in range(warmup + steps):
-        for method in dict.fromkeys(m for label in workers for m in methods[label]):
-            for label, worker in workers.items():
-                if method in methods[label]:
-                    value = worker.time(method)
-                    if step >= warmup:
-                        seconds[(label, method)].append(value)
-    return {key: statistics.median(values) for key, values in seconds.items()}
 
 
 @contextlib.contextmanager
@@ -100,7 +63,7 @@ def _pair(teacher, student, before_tree):
     workers = {}
     try:
         for label, tree in trees.items():
-            workers[label] = Worker(tree, teacher, student, FLAGS.image_size, FLAGS.batch_size)
+            workers[label] = Worker.for_tree(tree, teacher, student, FLAGS.image_size, FLAGS.batch_size)
         methods = {label: worker.methods if label == "now" else list(COMPARED) for label, worker in workers.items()}
         return measure(workers, methods, FLAGS.steps, FLAGS.warmup)
     finally:

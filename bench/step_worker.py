@@ -12,7 +12,7 @@ this file. `bench.step_time` starts one worker per tree and alternates between t
 
 >>> functions = step_functions("resnet8", "resnet8", image_size=8, batch_size=2)
 >>> sorted(functions)
-['kd', 'lit', 'lit_ir_only', 'student', 'teacher_forward']
+['kd', 'lit', 'lit_ir_only', 'lit_losses', 'student', 'teacher_forward']
 >>> _ = functions["lit"]()  # one LIT step
 """
 
@@ -24,8 +24,12 @@ import time
 BOUNDARIES = ["stem", "section_1", "section_2", "section_3"]
 
 
-def step_functions(teacher_arch, student_arch, image_size, batch_size):
+def step_functions(teacher_arch, student_arch, image_size, batch_size, weights_dir=None):
     """`{method: () -> None}`, each one synchronous training step (or forward pass) on one batch.
+
+    With `weights_dir` (`bench.vs_pytorch`), the models start from its `teacher.npz` and `student.npz`
+    (PyTorch state dicts) and the batch is its `batch.npz`, so another framework can start alike;
+    `lit_losses` then gives a fresh LIT step's `{"kd_loss", "ir_loss"}` as a check.
 
     - `lit`: one `LITDistiller` step (teacher forward once, student sections on the
       teacher's activations, the full student for KD; section weights updated), the
@@ -49,13 +53,23 @@ def step_functions(teacher_arch, student_arch, image_size, batch_size):
     rng = np.random.default_rng(0)
     x = tf.constant(rng.normal(size=(batch_size, *shape)).astype("float32"))
     y = tf.constant(rng.integers(0, 10, batch_size))
-    teacher = models.get(teacher_arch, image_shape=shape)
+    if weights_dir:
+        with np.load(os.path.join(weights_dir, "batch.npz")) as batch:
+            x, y = tf.constant(batch["x"]), tf.constant(batch["y"])
+
+    def model(arch, name):
+        built = models.get(arch, image_shape=shape)
+        if weights_dir:
+            models.load_torch_weights(built, os.path.join(weights_dir, f"{name}.npz"))
+        return built
+
+    teacher = model(teacher_arch, "teacher")
 
     def sgd():
         return keras.optimizers.SGD(0.01, momentum=0.9)
 
     def student():
-        return models.get(student_arch, image_shape=shape)
+        return model(student_arch, "student")
 
     def lit_student():  # as `compress` and the trainers start it: stem and head copied from the teacher
         model = student()
@@ -71,7 +85,15 @@ def step_functions(teacher_arch, student_arch, image_size, batch_size):
     alone = L2Regularized(student(), 1e-4)
     alone.compile(sgd(), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     forward = tf.function(lambda images: tf.reduce_sum(teacher(images, training=False)))
+
+    def lit_losses():
+        fresh = LITDistiller(teacher, lit_student(), BOUNDARIES, weight_decay=1e-4)
+        fresh.compile(sgd())
+        logs = fresh.train_on_batch(x, y, return_dict=True)
+        return {name: float(logs[name]) for name in ("kd_loss", "ir_loss")}
+
     return {
+        "lit_losses": lit_losses,
         "lit": lambda: lit.train_on_batch(x, y),
         "lit_ir_only": lambda: ir_only.train_on_batch(x, y),
         "kd": lambda: kd.train_on_batch(x, y),
@@ -92,13 +114,23 @@ def _import_tensorflow_as_the_tree_does():
 
 
 def serve(functions, requests, replies):
-    """Answers each method name on `requests` with the seconds one call took."""
-    replies.write(f"ready {','.join(functions)}\n")
+    """Answers each method name on `requests` with the seconds one call took (`lit_losses`: its JSON, and
+    `peak_rss`: this process's peak resident memory in MiB)."""
+    import json
+    import resource
+
+    replies.write(f"ready {','.join(name for name in functions if name != 'lit_losses')}\n")
     replies.flush()
     for line in requests:
-        start = time.perf_counter()
-        functions[line.strip()]()
-        replies.write(f"{time.perf_counter() - start:.6f}\n")
+        method = line.strip()
+        if method == "lit_losses":
+            replies.write(json.dumps(functions[method]()) + "\n")
+        elif method == "peak_rss":
+            replies.write(f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f}\n")
+        else:
+            start = time.perf_counter()
+            functions[method]()
+            replies.write(f"{time.perf_counter() - start:.6f}\n")
         replies.flush()
 
 
@@ -109,6 +141,8 @@ def main():
     parser.add_argument("--student", required=True)
     parser.add_argument("--image_size", type=int, default=32)
     parser.add_argument("--batch_size", type=int, default=128)
+    parser.add_argument("--weights_dir", default=None, help="teacher.npz, student.npz, batch.npz to start from.")
+    parser.add_argument("--threads", type=int, default=0, help="TensorFlow's intra- and inter-op threads (0: all).")
     args = parser.parse_args()
     sys.path.insert(0, os.path.abspath(args.tree))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -116,7 +150,13 @@ def main():
     from absl import logging
 
     logging.set_verbosity(logging.ERROR)  # several models traced once each: retracing warnings expected
-    serve(step_functions(args.teacher, args.student, args.image_size, args.batch_size), sys.stdin, sys.stdout)
+    if args.threads:
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+    functions = step_functions(args.teacher, args.student, args.image_size, args.batch_size, args.weights_dir)
+    serve(functions, sys.stdin, sys.stdout)
 
 
 if __name__ == "__main__":
