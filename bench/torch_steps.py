@@ -153,7 +153,7 @@ def step_functions(teacher_state, student_state, teacher_depth, student_depth, x
         kd_optimizer.zero_grad()
         loss.backward()
         kd_optimizer.step()
-        return float(loss)
+        return float(loss.detach())
 
     def supervised():
         plain.train()
@@ -161,7 +161,7 @@ def step_functions(teacher_state, student_state, teacher_depth, student_depth, x
         plain_optimizer.zero_grad()
         loss.backward()
         plain_optimizer.step()
-        return float(loss)
+        return float(loss.detach())
 
     def teacher_forward():
         with torch.no_grad():
