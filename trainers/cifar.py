@@ -38,7 +38,8 @@ _flag = config_flags.definer(FLAGS, experiment.ExperimentConfig(), __name__)  # 
 
 # === Run ===
 _flag("enum", "mode", "teacher | lit | kd | fitnets | scratch | all.", enum_values=experiment.MODES)
-_flag("string", "workdir", "Folder of this run: config, checkpoints, logs, result.json, export/.", default=None)
+_flag("string", "workdir", "Required. Folder of this run: config, checkpoints, logs, result.json, export/ (a new one, "
+      "or this same run's to resume it).", default=None)
 _flag("integer", "seed", "Random seed (validation carve, shuffling, initialisation).")
 # === Data ===
 _flag("string", "dataset", "cifar10 | cifar100 (tensorflow-datasets) | digits (bundled, offline) | "
@@ -121,7 +122,6 @@ def config_from_flags(flag_values=FLAGS):
 
 USAGE = """Usage: lit-cifar (or python -m trainers.cifar) --workdir=DIR [--flagfile=FILE] [--FLAG=VALUE ...]
 
-  --workdir: required; the run's folder (a new one, or this same run's to resume it).
   --flagfile: read flags from FILE, one a line, or a shipped one by name (quickstart, resnet110_to_resnet20,
       ...: trainers/configs/*.flags); flags after it override it.
   --verbosity: 1 shows TensorFlow's own start-up and log lines.
@@ -157,7 +157,10 @@ def main(argv):
 def parse(argv):
     """absl's parser, with a `--help` that exits 0, shipped flagfiles by name and bad flags as one `error:` line."""
     if {"-h", "--help", "--helpshort", "--helpfull"} & set(argv[1:]):
-        print(__doc__ + "\n" + USAGE + "\nFlags:\n" + (FLAGS.module_help(__name__) or FLAGS.main_module_help()))
+        listed = (FLAGS.module_help(__name__) or FLAGS.main_module_help()).strip("\n").split("\n")
+        if listed and not listed[0].startswith(" "):  # absl's module heading ("__main__:")
+            listed = listed[1:]
+        print(__doc__ + "\n" + USAGE + "\nFlags:\n" + "\n".join(listed))
         sys.exit(0)
     try:
         return FLAGS(config_flags.resolve_flagfiles(argv))

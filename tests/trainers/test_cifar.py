@@ -113,7 +113,8 @@ def test_help_exits_0_and_shows_the_flagfile_the_required_workdir_and_a_correct_
         cifar.parse(["cifar", "--help"])
     out = capsys.readouterr().out
     assert exit_info.value.code == 0
-    assert "--flagfile: read flags from FILE" in out and "--workdir: required" in out and "--teacher_weights" in out
+    assert "--flagfile: read flags from FILE" in out and "--workdir: Required." in out and "--teacher_weights" in out
+    assert out.count("--workdir:") == 1 and "__main__:" not in out and "trainers.cifar:" not in out
     assert "resnet110_to_resnet20.flags \\\n        --workdir=" in out  # the continuation survives
     assert "quickstart.flags --workdir=" in out
 
