@@ -46,11 +46,14 @@ def write_start(folder, teacher, student, image_size, batch_size, seed=0):
 
     keras.utils.set_random_seed(seed)
     shape = (image_size, image_size, 3)
-    for name, arch in (("teacher", teacher), ("student", student)):
-        np.savez(os.path.join(folder, f"{name}.npz"), **models.torch_state_dict(models.get(arch, image_shape=shape)))
     rng = np.random.default_rng(seed)
-    np.savez(os.path.join(folder, "batch.npz"), x=rng.normal(size=(batch_size, *shape)).astype("float32"),
-             y=rng.integers(0, 10, batch_size))
+    x = rng.normal(size=(batch_size, *shape)).astype("float32")
+    for name, arch in (("teacher", teacher), ("student", student)):
+        model = models.get(arch, image_shape=shape)
+        for _ in range(10):  # BatchNorm statistics of this batch: a deep random net's activations stay in range
+            model(x, training=True)
+        np.savez(os.path.join(folder, f"{name}.npz"), **models.torch_state_dict(model))
+    np.savez(os.path.join(folder, "batch.npz"), x=x, y=rng.integers(0, 10, batch_size))
 
 
 def _workers(folder, teacher, student, threads):
