@@ -19,9 +19,9 @@ import importlib
 __version__ = "0.2.0"
 
 MODULES = (
-    "baselines", "blocks", "callbacks", "checks", "choices", "compression", "convert", "data", "distribute", "experiment",
-    "export", "finetune", "flops", "gan", "graph", "lit", "losses", "models", "optimizers", "progress", "quiet",
-    "reporting", "sections", "settings", "startup", "students", "training", "workdir",
+    "baselines", "blocks", "callbacks", "checks", "choices", "compression", "convert", "data", "distribute",
+    "experiment", "export", "finetune", "flops", "gan", "graph", "lit", "losses", "models", "optimizers", "progress",
+    "quiet", "reporting", "sections", "settings", "startup", "students", "training", "workdir",
 )
 NAMES = {
     "CompressResult": "compression",

@@ -163,12 +163,16 @@ def find_blocks(model, boundaries=None):
     Raises:
         ValueError: a boundary is unknown, or no section holds a block.
     """
-    from lit_tf.sections import Sections  # sections cuts by name; blocks do not depend on it
-
     boundaries = list(boundaries) if boundaries is not None else find_boundaries(model)
-    cut = Sections(model, boundaries)  # checks the names and that each boundary is a clean cut
-    produced_at = graph.producers(model)
-    positions = [produced_at[id(tensor)] for tensor in cut.tensors]
+    model_calls = graph.calls(model)
+    produced_at = graph.producers(model, model_calls)
+    positions = [produced_at[id(tensor)] for tensor in graph.boundary_tensors(model, boundaries)]
+    cuts = set(graph.cut_positions(model, model_calls))
+    for name, position in zip(boundaries, positions):
+        if position not in cuts:
+            raise ValueError(f"Boundary '{name}' of model '{model.name}' is not a clean cut: a skip connection "
+                             "crosses it. Choose boundary layers that every path of the graph passes through. "
+                             f"Received: boundaries={boundaries}")
     sections = [[] for _ in boundaries[1:]]
     for block in _all_blocks(model, stops=set(positions)):
         for k, (start, end) in enumerate(zip(positions[:-1], positions[1:])):

@@ -21,6 +21,7 @@ Example:
 """
 
 import dataclasses
+import difflib
 
 import keras
 
@@ -56,6 +57,39 @@ def layer_outputs(model):
             name = node.operation.name
             outputs[name] = None if name in outputs else list(node.output_tensors)
     return outputs
+
+
+def boundary_tensors(model, boundaries):
+    """Returns the output tensor of each named boundary layer.
+
+    Args:
+        model: `keras.Model`, functional.
+        boundaries: list of str, layer names.
+
+    Raises:
+        ValueError: a name is unknown, the layer is called more than once, or
+            it has more than one output.
+    """
+    if len(set(boundaries)) != len(boundaries):
+        raise ValueError(f"Boundary names repeat. Received: boundaries={boundaries}")
+    outputs = layer_outputs(model)
+    tensors = []
+    for name in boundaries:
+        if name not in outputs:
+            close = difflib.get_close_matches(name, list(outputs), n=5, cutoff=0.5)
+            hint = f" Close names: {close}." if close else ""
+            raise ValueError(
+                f"Model '{model.name}' has no layer '{name}'.{hint} "
+                f"Received: boundaries={boundaries}"
+            )
+        if outputs[name] is None or len(outputs[name]) != 1:
+            raise ValueError(
+                f"Boundary layer '{name}' of model '{model.name}' must be called "
+                "once and give one tensor; it is shared or has several outputs. "
+                f"Received: boundaries={boundaries}"
+            )
+        tensors.append(outputs[name][0])
+    return tensors
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

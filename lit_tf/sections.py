@@ -20,13 +20,12 @@ Example:
 """
 
 import copy
-import difflib
 import functools
 
 import keras
 
 from lit_tf.blocks import find_boundaries  # noqa: F401  (proposes the boundaries this module cuts at)
-from lit_tf.graph import layer_outputs
+from lit_tf.graph import boundary_tensors
 
 
 def _check_count(boundaries):
@@ -43,39 +42,6 @@ def _check_same_count(teacher_boundaries, student_boundaries):
             f"Teacher and student need the same number of sections. Received: "
             f"teacher boundaries={list(teacher_boundaries)}, student boundaries={list(student_boundaries)}"
         )
-
-
-def boundary_tensors(model, boundaries):
-    """Returns the output tensor of each named boundary layer.
-
-    Args:
-        model: `keras.Model`, functional.
-        boundaries: list of str, layer names.
-
-    Raises:
-        ValueError: a name is unknown, the layer is called more than once, or
-            it has more than one output.
-    """
-    if len(set(boundaries)) != len(boundaries):
-        raise ValueError(f"Boundary names repeat. Received: boundaries={boundaries}")
-    outputs = layer_outputs(model)
-    tensors = []
-    for name in boundaries:
-        if name not in outputs:
-            close = difflib.get_close_matches(name, list(outputs), n=5, cutoff=0.5)
-            hint = f" Close names: {close}." if close else ""
-            raise ValueError(
-                f"Model '{model.name}' has no layer '{name}'.{hint} "
-                f"Received: boundaries={boundaries}"
-            )
-        if outputs[name] is None or len(outputs[name]) != 1:
-            raise ValueError(
-                f"Boundary layer '{name}' of model '{model.name}' must be called "
-                "once and give one tensor; it is shared or has several outputs. "
-                f"Received: boundaries={boundaries}"
-            )
-        tensors.append(outputs[name][0])
-    return tensors
 
 
 class Sections:

@@ -68,3 +68,40 @@ def test_pyproject_installs_every_lit_tf_package_and_the_trainers():
     packages = {".".join(path.parent.relative_to(ROOT).parts) for path in (ROOT / "lit_tf").rglob("__init__.py")}
     assert packages <= listed, f"pyproject.toml's packages miss {sorted(packages - listed)}"
     assert {"lit_tf_trainers", "lit_tf_trainers.configs"} <= listed
+
+
+def _imported_targets(src, owner):
+    """The targets owning the lit_tf modules `src` imports (at the top or inside functions)."""
+    import ast
+
+    names = set()
+    for node in ast.walk(ast.parse((ROOT / src).read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            submodules = {f"{node.module}.{alias.name}" for alias in node.names}
+            found = {name for name in submodules if _module_file(name)}
+            names.update(found or {node.module})
+    files = {_module_file(name) for name in names if name.startswith("lit_tf")}
+    return {owner[path] for path in files if path in owner}
+
+
+def _module_file(dotted):
+    for candidate in (dotted.replace(".", "/") + ".py", dotted.replace(".", "/") + "/__init__.py"):
+        if (ROOT / candidate).exists():
+            return candidate
+    return None
+
+
+def test_each_library_targets_deps_are_the_lit_tf_modules_it_imports():
+    targets = build_targets()
+    owner = {src: name for name, target in targets.items() for src in target["srcs"]}
+    wrong = {}
+    for name, target in targets.items():
+        if target["kind"] != "py_library" or name == "lit_tf" or not target["srcs"][0].startswith("lit_tf/"):
+            continue  # the package itself imports its modules lazily, by name
+        wanted = set().union(*(_imported_targets(src, owner) for src in target["srcs"])) - {name}
+        have = {dep.lstrip(":") for dep in target["deps"] if dep.startswith(":")}
+        if wanted != have:
+            wrong[name] = {"missing": sorted(wanted - have), "not imported": sorted(have - wanted)}
+    assert not wrong, wrong

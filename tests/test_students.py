@@ -166,3 +166,9 @@ def test_a_model_without_blocks_says_what_a_block_is():
             call()
     with pytest.raises(ValueError, match="has no block"):
         blocks.find_blocks(model, ["conv", "flatten"])
+
+
+def test_a_boundary_that_a_skip_connection_crosses_is_refused_by_find_blocks():
+    model = two_branch_net()
+    with pytest.raises(ValueError, match=r"Boundary 'st1_b1_left' of model 'two_branch' is not a clean cut"):
+        blocks.find_blocks(model, ["entry", "st1_b1_left", "st2_b2_out"])
