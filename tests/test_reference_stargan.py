@@ -21,6 +21,8 @@ from lit_tf.models import stargan
 from lit_tf.models import torch_state_dict
 from lit_tf.models.torch_weights import torch_layout
 from lit_tf.optimizers import TorchAdam
+from tests.test_reference import _error  # max|ours - ref| / max|ref|, as the fixtures' READMEs define it
+from tests.test_reference import _state
 
 REFERENCE = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "reference", "lit_code_stargan.npz")
 pytestmark = pytest.mark.skipif(not os.path.exists(REFERENCE) and not os.environ.get("CI"),
@@ -33,16 +35,6 @@ BOUNDARIES = ["stem", "section_1"]  # the reference's one section: the whole tru
 def ref():
     with np.load(REFERENCE) as archive:
         return {name: archive[name] for name in archive.files}
-
-
-def _state(ref, prefix):
-    return {name[len(prefix):]: value for name, value in ref.items() if name.startswith(prefix)}
-
-
-def _error(ours, reference):
-    ours, reference = np.asarray(ours, "float64"), np.asarray(reference, "float64")
-    assert ours.shape == reference.shape
-    return float(np.max(np.abs(ours - reference)) / max(np.max(np.abs(reference)), 1e-30))
 
 
 def _nhwc(array):
