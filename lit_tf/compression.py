@@ -109,7 +109,7 @@ def compress(
     checkpoint_dir=None,
     report_data=None,
     batch_size=None,
-    verbose="auto",
+    verbose="lines",
 ):
     """Compresses `teacher` into `student` with LIT, then fine-tunes the student.
 
@@ -159,7 +159,8 @@ def compress(
             stage goes to `<stage>/test_accuracy.csv`: a learning curve for reports, never
             used to choose an epoch.
         batch_size: int, for array inputs only.
-        verbose: passed to `fit`.
+        verbose: "lines" (default): one line an epoch (stage, losses, s/epoch, ETA), readable in a log
+            file as on a terminal, as the trainers print; 0 for silence; "auto", 1 or 2: Keras' own.
 
     Returns:
         `CompressResult(student, lit_history, finetune_history)`; the student comes back
