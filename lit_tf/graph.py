@@ -26,8 +26,21 @@ import difflib
 import keras
 
 
+def _nodes_by_depth(model):
+    """The model's `{depth: [node, ...]}`; a built `keras.Sequential` through a functional view of its layers."""
+    require_functional(model)
+    if isinstance(model, keras.Sequential):
+        model = keras.Model(model.inputs, model.outputs, name=model.name)  # the same layers and tensors
+    return model._nodes_by_depth
+
+
 def require_functional(model):
-    """Raises `ValueError` unless `model` is a functional `keras.Model` (one with a layer graph)."""
+    """Raises `ValueError` unless `model` has a layer graph: a functional `keras.Model` or a built Sequential."""
+    if isinstance(model, keras.Sequential):
+        if not model.built or not model.inputs:
+            raise ValueError(f"Sequential model '{model.name}' is not built, so it has no layer graph yet: start it "
+                             "with keras.Input(shape) (or call it on data once).")
+        return
     if not isinstance(model, keras.Model) or not hasattr(model, "_nodes_by_depth"):
         raise ValueError(
             "LIT cuts functional Keras models (built as keras.Model(inputs, "
@@ -50,9 +63,8 @@ def layer_outputs(model):
         dict from layer name to the list of output `KerasTensor`s of its node (input layers
         included), or to `None` for a layer called more than once in the graph.
     """
-    require_functional(model)
     outputs = {}
-    for nodes in model._nodes_by_depth.values():
+    for nodes in _nodes_by_depth(model).values():
         for node in nodes:
             name = node.operation.name
             outputs[name] = None if name in outputs else list(node.output_tensors)
@@ -121,17 +133,16 @@ def calls(model):
 
     Input layers are left out; the model's inputs are `model.inputs`.
     """
-    require_functional(model)
-    nodes = [node for depth in sorted(model._nodes_by_depth, reverse=True)  # deepest first: inputs
-             for node in model._nodes_by_depth[depth] if node.operation is not None and not node.is_input]
+    by_depth = _nodes_by_depth(model)
+    nodes = [node for depth in sorted(by_depth, reverse=True)  # deepest first: inputs
+             for node in by_depth[depth] if node.operation is not None and not node.is_input]
     return [Call(k, node.operation, tuple(node.input_tensors), tuple(node.output_tensors), node)
             for k, node in enumerate(nodes, start=1)]
 
 
 def input_names(model):
     """The names of the input layers of `model.inputs`, in that order."""
-    require_functional(model)
-    names = {id(tensor): node.operation.name for nodes in model._nodes_by_depth.values() for node in nodes
+    names = {id(tensor): node.operation.name for nodes in _nodes_by_depth(model).values() for node in nodes
              if node.is_input for tensor in node.output_tensors}
     return [names[id(tensor)] for tensor in model.inputs]
 

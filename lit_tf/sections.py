@@ -92,9 +92,15 @@ class Sections:
                 f"through. Received: boundaries={self.boundaries}"
             ) from error
 
+    @property
+    def _inputs(self):
+        # `model.inputs`, not `model.input`: a built Sequential has the first, not always the second.
+        inputs = self.model.inputs
+        return inputs[0] if len(inputs) == 1 else inputs
+
     @functools.cached_property
     def _layers(self):
-        stem = _without_inputs(keras.Model(self.model.input, self.tensors[0]).layers)
+        stem = _without_inputs(keras.Model(self._inputs, self.tensors[0]).layers)
         section_layers = [_without_inputs(section.layers) for section in self.sections]
         inside = {id(layer) for layer in stem}
         inside.update(id(layer) for layers in section_layers for layer in layers)
@@ -124,7 +130,7 @@ class Sections:
                 f"LIT needs a model with one output (the logits); model "
                 f"'{self.model.name}' has {len(self.model.outputs)}."
             )
-        return keras.Model(self.model.input, [*self.tensors, self.model.outputs[0]],
+        return keras.Model(self._inputs, [*self.tensors, self.model.outputs[0]],
                            name=f"{self.model.name}_boundaries")
 
     @functools.cached_property

@@ -114,3 +114,23 @@ def test_copy_stem_and_head_refuses_different_shapes():
     student = test_case.tiny_classifier(blocks_per_section=1, num_classes=5)
     with pytest.raises(ValueError, match="student's head cannot start as a copy"):
         sections.copy_stem_and_head(teacher, student, test_case.BOUNDARIES)
+
+
+def _sequential(hidden, name):
+    return keras.Sequential([keras.Input((8,)), keras.layers.Dense(8, name="stem"),
+                             *[keras.layers.Dense(8, activation="relu", name=f"hidden_{i}") for i in range(hidden)],
+                             keras.layers.Dense(8, name="section_1"), keras.layers.Dense(3, name="head")], name=name)
+
+
+def test_a_built_sequential_is_cut_and_distilled_as_keras_distiller_takes_it():
+    from lit_tf import LITDistiller
+
+    teacher, student = _sequential(3, "teacher"), _sequential(1, "student")
+    assert [section.name for section in sections.cut(teacher, ["stem", "section_1"])] == ["section_1"]
+    distiller = LITDistiller(teacher, student, ["stem", "section_1"])
+    distiller.compile("sgd")
+    history = distiller.fit(np.random.default_rng(0).normal(size=(16, 8)), np.arange(16) % 3, epochs=3,
+                            batch_size=8, verbose=0).history
+    assert history["ir_loss"][-1] < history["ir_loss"][0]
+    with pytest.raises(ValueError, match=r"Sequential model 'unbuilt' is not built.*keras\.Input"):
+        sections.cut(keras.Sequential([keras.layers.Dense(2)], name="unbuilt"), ["a", "b"])
