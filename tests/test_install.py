@@ -29,10 +29,10 @@ def test_the_installed_commands_run_outside_the_checkout_with_shipped_flagfiles_
     assert unknown.returncode == 1 and unknown.stderr.strip().splitlines()[-1].startswith(
         "error: No flagfile 'quickstrat': give a path, or the name of a shipped one: ")
     workdir = outside / "run"
-    trained = _run([*cifar, "--flagfile=quickstart", "--mode=teacher", "--teacher_epochs=1", "--batch_size=256",
-                    "--noexport", f"--workdir={workdir}"], outside, site)
+    trained = _run([*cifar, "--flagfile=quickstart", "--mode=teacher", "--teacher_arch=resnet8", "--teacher_epochs=1",
+                    "--batch_size=256", "--noexport", f"--workdir={workdir}"], outside, site)
     assert trained.returncode == 0, trained.stderr[-2000:]
-    assert "[lit_tf] teacher  resnet14" in trained.stdout and (workdir / "result.json").exists()
+    assert "[lit_tf] teacher  resnet8" in trained.stdout and (workdir / "result.json").exists()
 
     from lit_tf import models
 
@@ -40,5 +40,4 @@ def test_the_installed_commands_run_outside_the_checkout_with_shipped_flagfiles_
     converted = _run([sys.executable, os.path.join(bin_dir, "lit-convert"), "--arch=resnet8",
                       "--torch_weights=r8.npz", "--out=r8.keras"], outside, site)
     assert converted.returncode == 0 and (outside / "r8.keras").exists(), converted.stderr[-2000:]
-    stargan = _run([sys.executable, os.path.join(bin_dir, "lit-stargan"), "--help"], outside, site)
-    assert stargan.returncode == 0 and "--teacher_weights" in stargan.stdout
+    # lit-stargan is installed (above); its parsing is tested in tests/trainers/test_stargan.py.
