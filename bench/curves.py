@@ -31,6 +31,7 @@ from absl import flags  # noqa: E402
 from absl import logging  # noqa: E402
 
 from bench import curves_report  # noqa: E402
+from bench import report  # noqa: E402
 from trainers import cifar  # noqa: E402,F401  (defines the trainer's flags, parsed from --flagfile)
 
 flags.DEFINE_string("out", None, "Folder of the runs (workdirs with checkpoints).")
@@ -117,7 +118,7 @@ def main(argv):
         return 1
     lines = _lines(publish, FLAGS.context_results)
     table = curves_report.markdown_table(rows)
-    curves_report.write(publish, rows, table, " ".join(sys.argv[1:]), curves_report.machine(), lines)
+    curves_report.write(publish, rows, table, " ".join(sys.argv[1:]), report.machine(), lines)
     print(table)
     print(curves_report.ratio_line(rows, lines))
     return 0

@@ -194,20 +194,6 @@ def ratio_line(rows, lines):
     return "ratios: " + ", ".join(parts)
 
 
-def machine():
-    """This machine in a line: architecture, cores, CPU model and whether it has AVX-512."""
-    import platform
-
-    model, flags = platform.processor() or platform.machine(), ""
-    if os.path.exists("/proc/cpuinfo"):
-        with open("/proc/cpuinfo") as f:
-            info = f.read()
-        model = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")),
-                     model)
-        flags = "AVX-512" if "avx512f" in info else "AVX2" if "avx2" in info else ""
-    return f"{platform.machine()}, {os.cpu_count()} cores ({model}{', ' + flags if flags else ''})"
-
-
 def write(folder, rows, table, command, machine, lines):
     """Writes `report.md` (command, machine, the lines, the table) and `curves.png` into `folder`."""
     os.makedirs(folder, exist_ok=True)

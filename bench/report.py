@@ -112,6 +112,20 @@ def plot(table, path):
     pyplot.close(figure)
 
 
+def machine():
+    """This machine in a line: architecture, cores, CPU model and whether it has AVX-512."""
+    import platform
+
+    model, flags = platform.processor() or platform.machine(), ""
+    if os.path.exists("/proc/cpuinfo"):
+        with open("/proc/cpuinfo") as f:
+            info = f.read()
+        model = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")),
+                     model)
+        flags = "AVX-512" if "avx512f" in info else "AVX2" if "avx2" in info else ""
+    return f"{platform.machine()}, {os.cpu_count()} cores ({model}{', ' + flags if flags else ''})"
+
+
 def write(folder, table, markdown, command, machine=None):
     """Writes `report.md` (command, machine, table with per-run accuracies) and `compression.png`."""
     os.makedirs(folder, exist_ok=True)

@@ -16,7 +16,6 @@ pretrained checkpoint adapted to the data with the teacher's recipe (`--adapt_*`
 
 import dataclasses
 import os
-import platform
 import sys
 
 from lit_tf import startup
@@ -68,7 +67,7 @@ def main(argv):
     rows = report.rows(results)
     table = report.markdown_table(rows)
     print(table)
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, {platform.processor() or platform.platform()}"
+    machine = report.machine()
     seconds = [result.get("training_seconds") for result in results]
     if None not in seconds:  # runs finished by lit_tf 0.2 and earlier did not record it
         machine += "; training time per seed (every epoch, across restarts): " + ", ".join(
