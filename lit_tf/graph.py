@@ -2,8 +2,9 @@
 
 Keras 3 has no public view of a functional model's own graph (which layer call consumes
 which tensor, with which arguments). This module is the one place lit_tf reads it, through
-`Functional._nodes_by_depth` and `Node.arguments`, as written for Keras 3.15; everything else
-(sections, blocks, students) goes through `calls`, `cut_positions` and `Call.replay`.
+`Functional._nodes_by_depth`, `Node.arguments` and `Layer._flatten_layers`, as written for
+Keras 3.15; everything else (sections, blocks, students) goes through `calls`, `cut_positions`,
+`sublayers` and `Call.replay`.
 
 Example:
 
