@@ -16,6 +16,7 @@ Example:
 1
 """
 
+import inspect
 import os
 
 import tensorflow as tf
@@ -63,22 +64,33 @@ def _let_keras_fit_run_under_multi_worker():
     - each step's logs (scalars) are averaged with `axis=0` ("Invalid
       reduction dimension 0 for input with 0 dimensions"); scalars are now
       averaged across replicas without an axis.
-    Applied only when a multi-worker strategy is made; training math is untouched.
+    Installed when a multi-worker strategy is made, and acting only for models under one: every
+    other model (default, mirrored, TPU) runs Keras' own code, unchanged. Training math is untouched.
     """
     from keras.src import tree
     from keras.src.backend.tensorflow import trainer
 
     if getattr(trainer, "_lit_tf_multi_worker_patched", False):
         return
+    written_for = {trainer.TensorFlowTrainer._maybe_symbolic_build: ["self", "iterator", "data_batch"],
+                   trainer.reduce_per_replica: ["values", "strategy", "reduction"]}
+    if any(list(inspect.signature(f).parameters) != names for f, names in written_for.items()):
+        import keras
+
+        raise RuntimeError(
+            f"strategy='multi_worker' works around keras-team/keras#20585 in the trainer of Keras 3.15, which "
+            f"Keras {keras.version()} has changed. Use strategy='mirrored' or 'default', or Keras 3.15.")
 
     def first_local(value, strategy):
         if isinstance(value, tf.distribute.DistributedValues):
             return strategy.experimental_local_results(value)[0]
         return value
 
+    keras_maybe_symbolic_build = trainer.TensorFlowTrainer._maybe_symbolic_build
+
     def maybe_symbolic_build(self, iterator=None, data_batch=None):
-        if self._distribute_strategy is None:
-            return
+        if not _multi_worker(self._distribute_strategy):
+            return keras_maybe_symbolic_build(self, iterator=iterator, data_batch=data_batch)
         if iterator is not None:
             for _, _, batches in iterator:
                 data_batch = tree.map_structure(lambda v: first_local(v, self.distribute_strategy), next(batches))
@@ -89,8 +101,7 @@ def _let_keras_fit_run_under_multi_worker():
     keras_reduce_per_replica = trainer.reduce_per_replica
 
     def reduce_per_replica(values, strategy, reduction):
-        multi_worker = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
-        if not multi_worker or reduction not in ("auto", "mean"):
+        if not _multi_worker(strategy) or reduction not in ("auto", "mean"):
             return keras_reduce_per_replica(values, strategy, reduction)
 
         def reduce(value):
@@ -102,6 +113,10 @@ def _let_keras_fit_run_under_multi_worker():
     trainer.TensorFlowTrainer._maybe_symbolic_build = maybe_symbolic_build
     trainer.reduce_per_replica = reduce_per_replica
     trainer._lit_tf_multi_worker_patched = True
+
+
+def _multi_worker(strategy):
+    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
 
 
 def _this_task():

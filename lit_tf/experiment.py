@@ -148,7 +148,7 @@ class ExperimentConfig:
             raise ValueError(f"adapt_epochs must be >= 0. Received: adapt_epochs={self.adapt_epochs}")
         if self.adapt_epochs and not self.teacher_weights:
             raise ValueError(f"adapt_epochs={self.adapt_epochs} fine-tunes a given teacher: pass "
-                             "--teacher_weights=PATH, or train one with --teacher_epochs.")
+                             "teacher_weights=PATH, or train one with teacher_epochs=N.")
         needs_teacher = self.mode in ("lit", "kd", "fitnets") or (
             self.mode == "scratch" and self.student_init == "teacher_blocks")
         if needs_teacher and not (self.teacher_weights or self.train_teacher):
@@ -156,8 +156,8 @@ class ExperimentConfig:
                 f"mode={self.mode!r} "
                 + ("distils from" if self.mode != "scratch" else "with student_init='teacher_blocks' starts from")
                 + " a trained teacher, and none was given. Pass "
-                f"--teacher_weights=PATH (a .keras model, or .weights.h5 of --teacher_arch={self.teacher_arch}), "
-                "or --mode=all to train the teacher first (or --train_teacher to train one in this run)."
+                f"teacher_weights=PATH (a .keras model, or .weights.h5 of teacher_arch={self.teacher_arch!r}), "
+                "or mode='all' to train the teacher first (or train_teacher=True to train one in this run)."
             )
         if self.teacher_weights and not os.path.exists(self.teacher_weights):
             raise FileNotFoundError(f"teacher_weights={self.teacher_weights!r} does not exist.")
@@ -187,7 +187,7 @@ def _load_teacher(config, replicas):
     except ValueError as error:
         raise ValueError(
             f"teacher_weights={config.teacher_weights!r} does not fit teacher_arch={config.teacher_arch!r} "
-            f"({str(error).splitlines()[0]}): pass the --teacher_arch those weights were saved from, or a .keras "
+            f"({str(error).splitlines()[0]}): pass the teacher_arch those weights were saved from, or a .keras "
             "model.") from None
     return teacher
 

@@ -30,11 +30,13 @@ from lit_tf.callbacks import EpochSeconds
 from lit_tf.callbacks import KeepBestEpoch
 from lit_tf.callbacks import RaiseOnNaN
 from lit_tf.callbacks import TestAccuracyCurve
+from lit_tf.data.epochs import FollowEpochs
 from lit_tf.optimizers import piecewise_schedule
 from lit_tf.progress import EpochLine
 from lit_tf.progress import RunProgress
 from lit_tf.workdir import EPOCH_SECONDS_FILE
 from lit_tf.workdir import TEST_ACCURACY_FILE
+from lit_tf.workdir import check_stage_files
 from lit_tf.workdir import history_from_csv
 from lit_tf.workdir import save_weights_atomically
 
@@ -103,6 +105,8 @@ def fit_stage(
                          "checkpoint_dir too, or leave report_data out.")
     keep_best = val_data is not None if keep_best is None else keep_best
     folder = os.path.join(checkpoint_dir, stage) if checkpoint_dir else None
+    if folder:
+        check_stage_files(folder)  # a damaged checkpoint is one clear error, not a traceback or a silent restart
     if folder and is_done(checkpoint_dir, stage):
         target.load_weights(_done_path(checkpoint_dir, stage))
         for callback in callbacks or []:
@@ -115,6 +119,7 @@ def fit_stage(
             piecewise_schedule(learning_rate, milestones, convention=schedule))]
           if learning_rate is not None else []),
         RaiseOnNaN(stage, nan_monitors),
+        FollowEpochs(),  # the training data's order follows the epoch, resumed or not
         # The epoch's line first, then what the caller's callbacks print (the run's ETA).
         *([EpochLine(stage, epochs, batch_size=_batch_size(train_data, batch_size))] if verbose == "lines" else []),
         *(callbacks or []),

@@ -105,6 +105,32 @@ def save_weights_atomically(model, path):
     os.replace(temporary, path)
 
 
+def check_stage_files(folder):
+    """Raises one clear `ValueError` when a checkpoint or state file under `folder` is damaged.
+
+    A file cut short (a full disk, a copy interrupted) would otherwise end a resumed run in an
+    HDF5 traceback or, worse, let it start over unseen. `.h5` files must open and `.json`
+    files parse; files being written (`*.tmp*`) are skipped.
+    """
+    import h5py
+
+    for root, _, names in os.walk(folder):
+        for name in sorted(names):
+            path = os.path.join(root, name)
+            if ".tmp" in name or not name.endswith((".h5", ".json")):
+                continue
+            try:
+                if name.endswith(".h5"):
+                    h5py.File(path, "r").close()
+                else:
+                    read_json(path)
+            except (OSError, ValueError) as error:
+                raise ValueError(
+                    f"{path} is damaged ({type(error).__name__}: {error}), so this stage cannot continue from "
+                    f"it. Delete the folder {folder} to train the stage again from its start, or run in a new "
+                    "workdir.") from error
+
+
 def history_from_csv(path):
     """A `keras.callbacks.History` rebuilt from a `CSVLogger` file (all runs of a stage).
 

@@ -56,26 +56,71 @@ def _weights(path):
     return values
 
 
-@pytest.mark.slow  # two TensorFlow processes on a ring: about 90 s
-def test_two_workers_finish_an_epoch_with_identical_weights(tmp_path):
+RUN = ["--mode=scratch", "--dataset=digits", "--student_arch=resnet8", "--lit_epochs=1", "--finetune_epochs=1",
+       "--batch_size=64", "--export=false"]
+
+
+def _trainer(workdir, *args, env=None):
+    return subprocess.Popen([sys.executable, "-m", "trainers.cifar", *RUN, *args, f"--workdir={workdir}"], cwd=ROOT,
+                            env=dict(os.environ, PYTHONPATH=ROOT, **(env or {})), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+
+
+@pytest.mark.slow  # three TensorFlow processes, two of them on a ring: about 2 minutes
+def test_two_workers_train_as_one_worker_on_the_same_global_batch(tmp_path):
+    one = _trainer(tmp_path / "one")
+    assert one.wait(timeout=300) == 0, one.communicate()[0][-3000:]
     workers = [f"127.0.0.1:{port}" for port in _free_ports(2)]
-    processes = []
-    for index in range(2):
-        env = dict(os.environ, PYTHONPATH=ROOT, TF_CONFIG=json.dumps(
-            {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}))
-        processes.append(subprocess.Popen(
-            [sys.executable, "-m", "trainers.cifar", "--mode=scratch", "--dataset=digits",
-             "--student_arch=resnet8", "--lit_epochs=1", "--finetune_epochs=1", "--batch_size=64",
-             "--export=false", "--strategy=multi_worker", f"--workdir={tmp_path}"],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+    processes = [_trainer(tmp_path / "two", "--strategy=multi_worker", env={"TF_CONFIG": json.dumps(
+        {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}})}) for index in range(2)]
     outputs = [p.communicate(timeout=300)[0] for p in processes]
     for p, output in zip(processes, outputs):
         assert p.returncode == 0, output[-3000:]
         assert "[scratch_stage1] epoch 1/1" in output
-    chief = _weights(tmp_path / "scratch_stage1" / "done.weights.h5")
-    other = _weights(tmp_path / "workers" / "worker_1" / "scratch_stage1" / "done.weights.h5")
-    assert chief.keys() == other.keys() and len(chief) > 10
+    chief = _weights(tmp_path / "two" / "scratch_stage1" / "done.weights.h5")
+    other = _weights(tmp_path / "two" / "workers" / "worker_1" / "scratch_stage1" / "done.weights.h5")
+    alone = _weights(tmp_path / "one" / "scratch_stage1" / "done.weights.h5")
+    assert chief.keys() == other.keys() == alone.keys() and len(chief) > 10
     for name in chief:
-        np.testing.assert_array_equal(chief[name], other[name], err_msg=name)
-    assert json.loads((tmp_path / "result.json").read_text())["mode"] == "scratch"
-    assert not (tmp_path / "workers" / "worker_1" / "result.json").exists()
+        np.testing.assert_array_equal(chief[name], other[name], err_msg=name)  # the workers agree exactly
+        # and train what one worker trains on the same 64 images a step: the gradients' and the
+        # synchronized BatchNorm statistics' sums only run in another order
+        np.testing.assert_allclose(chief[name], alone[name], rtol=1e-4, atol=1e-5, err_msg=name)
+    assert json.loads((tmp_path / "two" / "result.json").read_text())["mode"] == "scratch"
+    assert not (tmp_path / "two" / "workers" / "worker_1" / "result.json").exists()
+
+
+DEFAULT_STRATEGY_FIT = """
+import json, os, socket, sys
+import keras, numpy as np
+from lit_tf import distribute
+
+def fit(strategy):
+    keras.utils.set_random_seed(0)
+    x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
+    with strategy.scope():
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+        model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(x, np.argmax(x[:, :3], axis=1), batch_size=16, epochs=2, verbose=0)
+    return model.get_weights()
+
+if sys.argv[2] == "after_multi_worker":  # first, as TensorFlow requires: a multi-worker run in this process
+    port = socket.socket(); port.bind(("127.0.0.1", 0))
+    os.environ["TF_CONFIG"] = json.dumps({"cluster": {"worker": [f"127.0.0.1:{port.getsockname()[1]}"]},
+                                          "task": {"type": "worker", "index": 0}})
+    port.close()
+    fit(distribute.get_strategy("multi_worker"))
+np.savez(sys.argv[1], *fit(distribute.get_strategy("default")))
+"""
+
+
+def test_a_default_strategy_model_trains_the_same_after_a_multi_worker_run_in_the_process(tmp_path):
+    weights = {}
+    for order in ("alone", "after_multi_worker"):
+        path = tmp_path / f"{order}.npz"
+        ran = subprocess.run([sys.executable, "-c", DEFAULT_STRATEGY_FIT, str(path), order], cwd=ROOT, text=True,
+                             capture_output=True, env=dict(os.environ, PYTHONPATH=ROOT), timeout=300)
+        assert ran.returncode == 0, ran.stderr[-3000:]
+        weights[order] = list(np.load(path).values())
+    for alone, after in zip(weights["alone"], weights["after_multi_worker"]):
+        np.testing.assert_array_equal(alone, after)

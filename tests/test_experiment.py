@@ -121,14 +121,15 @@ def test_workdir_of_another_configuration(tmp_path):
 @pytest.mark.parametrize("changes, match", [
     (dict(batch_size=0), "batch_size must be > 0. Received: batch_size=0"),
     (dict(mode="distill"), "mode must be one of .*Received: mode='distill'"),
-    (dict(mode="lit"), "mode='lit' distils from a trained teacher, and none was given. Pass --teacher_weights"),
+    (dict(mode="lit"), "mode='lit' distils from a trained teacher, and none was given. Pass teacher_weights=PATH"),
     (dict(dataset="imagenet"), "dataset must be one of"),
     (dict(quantize="int4"), "quantize must be one of"),
     (dict(normalization="torch"), "normalization must be one of"),
     (dict(crop_padding="edge"), "crop_padding must be one of"),
     (dict(optimizer="adam"), "optimizer must be one of"),
     (dict(schedule="pytorch"), "schedule must be one of"),
-    (dict(adapt_epochs=2), "adapt_epochs=2 fine-tunes a given teacher: pass --teacher_weights"),
+    (dict(adapt_epochs=2), "adapt_epochs=2 fine-tunes a given teacher: pass teacher_weights=PATH, or train one "
+                           "with teacher_epochs=N"),
     (dict(adapt_epochs=-1), "adapt_epochs must be >= 0"),
     (dict(student_init="warm"), "student_init must be one of \\('random', 'teacher_blocks'\\)"),
     (dict(student_blocks=(0, 1)), "student_blocks picks the teacher's blocks .* needs student_init='teacher_blocks'"),
@@ -136,8 +137,9 @@ def test_workdir_of_another_configuration(tmp_path):
      "mode='scratch' with student_init='teacher_blocks' starts from a trained teacher, and none was given"),
 ])
 def test_bad_configurations_are_refused_before_any_work(changes, match):
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(ValueError, match=match) as refused:
         experiment.ExperimentConfig(**dict(TINY, **changes))
+    assert "--" not in str(refused.value)  # a Python caller's words; the trainer prints flags
 
 
 def test_teacher_blocks_start_every_student_from_the_kept_blocks_and_report_the_start(tmp_path):
@@ -200,5 +202,5 @@ def test_teacher_weights_of_another_architecture_are_one_line_and_nothing_is_wri
         experiment.run(config, str(tmp_path / "run"))
     message = str(error.value)
     assert message.startswith(f"teacher_weights={path!r} does not fit teacher_arch='resnet20' (A total of")
-    assert "\n" not in message and "--teacher_arch those weights were saved from" in message
+    assert "\n" not in message and "pass the teacher_arch those weights were saved from" in message
     assert not (tmp_path / "run").exists()

@@ -57,6 +57,24 @@ def test_killed_stage_resumes_from_its_last_completed_epoch_and_both_processes_e
     assert workdir.training_seconds(folder) == round(sum(seconds for _, seconds in timed), 1) > 0
 
 
+@pytest.mark.parametrize("damaged", ["backup/latest.weights.h5", "best/best.json"])
+def test_a_damaged_checkpoint_is_one_clear_error_naming_it_and_nothing_trains(tmp_path, damaged):
+    data, folder = _data(), str(tmp_path)
+    fit = dict(epochs=4, learning_rate=0.1, stage="demo", checkpoint_dir=folder, batch_size=8, verbose=0)
+    with pytest.raises(KeyboardInterrupt):
+        training.fit_stage(_model(), data, data, callbacks=[_EpochsSeen(stop_before=2)], **fit)
+    path = os.path.join(folder, "demo", damaged)
+    with open(path, "rb") as f:
+        content = f.read()
+    with open(path, "wb") as f:  # cut short, as a full disk or an interrupted copy leaves it
+        f.write(content[: len(content) // 2])
+    seen = _EpochsSeen()
+    with pytest.raises(ValueError, match=f"{path} is damaged .*Delete the folder {os.path.join(folder, 'demo')} to "
+                                         "train the stage again from its start, or run in a new workdir"):
+        training.fit_stage(_model(), data, data, callbacks=[seen], **fit)
+    assert seen.epochs == []
+
+
 def test_a_finished_stage_reloads_its_weights_instead_of_training(tmp_path):
     data, folder = _data(), str(tmp_path)
     fit = dict(epochs=2, learning_rate=0.1, stage="demo", checkpoint_dir=folder, batch_size=8, verbose=0)

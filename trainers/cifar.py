@@ -41,6 +41,7 @@ _flag("enum", "mode", "teacher | lit | kd | fitnets | scratch | all.", enum_valu
 _flag("string", "workdir", "Required. Folder of this run: config, checkpoints, logs, result.json, export/ (a new one, "
       "or this same run's to resume it).", default=None)
 _flag("integer", "seed", "Random seed (validation carve, shuffling, initialisation).")
+config_flags.define_deterministic(_flag)
 # === Data ===
 _flag("string", "dataset", "cifar10 | cifar100 (tensorflow-datasets) | digits (bundled, offline) | "
       "image_folder (--image_dir).")
@@ -137,11 +138,12 @@ def main(argv):
               file=sys.stderr)
         return 1
     logging.set_verbosity(logging.WARNING)  # the SavedModel writer logs every file at INFO
+    config_flags.apply_deterministic(FLAGS.deterministic)
     try:
         config = config_from_flags()
         result = experiment.run(config, FLAGS.workdir)
     except (ValueError, FileNotFoundError, FloatingPointError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {config_flags.as_flags(str(error), FLAGS)}", file=sys.stderr)
         return 1
     for name, summary in [("teacher", result.get("teacher")), *result["students"].items()]:
         if summary:
@@ -165,7 +167,7 @@ def parse(argv):
     try:
         return FLAGS(config_flags.resolve_flagfiles(argv))
     except (flags.Error, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {config_flags.as_flags(str(error), FLAGS)}", file=sys.stderr)
         sys.exit(1)
 
 

@@ -22,6 +22,7 @@ Example:
 """
 
 import os
+import re
 import sys
 
 from absl import flags
@@ -78,3 +79,38 @@ def definer(flag_values, defaults, module_name=None):
             flag_values.register_key_flag_for_module(module_name, flag_values[name])
 
     return define
+
+
+DETERMINISTIC_HELP = ("TensorFlow's op determinism: the same flags give the same weights, and a killed run resumed "
+                      "ends bit for bit as the run that never stopped (slower on GPUs).")
+
+
+def define_deterministic(define):
+    """`--deterministic`, through a trainer's `definer`."""
+    define("bool", "deterministic", DETERMINISTIC_HELP, default=False)
+
+
+def apply_deterministic(enabled):
+    """Turns TensorFlow's op determinism on when `enabled` (`--deterministic`)."""
+    if enabled:
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+
+
+def as_flags(message, flag_values):
+    """A library message in the command line's words: each `name=` of a flag becomes `--name=`.
+
+    The library speaks to Python callers (`teacher_weights=PATH`); a trainer prints its errors
+    through this. Code quoted in backticks is left as it is.
+
+    >>> values = flags.FlagValues()
+    >>> _ = flags.DEFINE_string("data_dir", None, "", flag_values=values)
+    >>> _ = flags.DEFINE_string("teacher_weights", None, "", flag_values=values)
+    >>> print(as_flags("pass teacher_weights=PATH or run `prepare(data_dir='x')` with data_dir=DIR", values))
+    pass --teacher_weights=PATH or run `prepare(data_dir='x')` with --data_dir=DIR
+    """
+    names = "|".join(re.escape(name) for name in sorted(flag_values, key=len, reverse=True))
+    flag = re.compile(rf"(?<![\w\-.])({names})=")
+    parts = message.split("`")
+    return "`".join(part if i % 2 else flag.sub(r"--\1=", part) for i, part in enumerate(parts))

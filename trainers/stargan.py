@@ -39,6 +39,7 @@ _flag("enum", "mode", "teacher | lit | l2 | scratch | rand_init (untrained gener
       enum_values=experiment.MODES)
 _flag("string", "workdir", "Folder of this run: config, checkpoints, samples, result.json, export/.", default=None)
 _flag("integer", "seed", "Random seed (shuffling, flips, target domains, initialisation).")
+config_flags.define_deterministic(_flag)
 # === Data ===
 _flag("string", "data_dir", "tensorflow-datasets folder holding celeb_a (default: ~/tensorflow_datasets).")
 _flag("list", "attributes", "CelebA attributes that make the domain label.")
@@ -94,10 +95,11 @@ def main(argv):
               file=sys.stderr)
         return 1
     logging.set_verbosity(logging.WARNING)  # the SavedModel writer logs every file at INFO
+    config_flags.apply_deterministic(FLAGS.deterministic)
     try:
         result = experiment.run(config_from_flags(), FLAGS.workdir)
     except (ValueError, FileNotFoundError, FloatingPointError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {config_flags.as_flags(str(error), FLAGS)}", file=sys.stderr)
         return 1
     generator = result["generator"]
     print(f"[lit_tf] generator: {generator['residual_blocks']} blocks, params {generator['params']:,}, "
@@ -123,7 +125,7 @@ def parse(argv):
         flags.FLAGS.mark_as_parsed()  # app.run checks the global FLAGS, which this module does not use
         return remaining
     except (flags.Error, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {config_flags.as_flags(str(error), FLAGS)}", file=sys.stderr)
         sys.exit(1)
 
 

@@ -1,6 +1,6 @@
 """Datasets as `tf.data` pipelines of `(image, label)` batches: digits, CIFAR, image folders, CelebA.
 
-Submodules (`lit_tf.data.cifar`, `.digits`, `.image_folder`, `.celeba`, `.pipeline`, `.registry`)
+Submodules (`lit_tf.data.cifar`, `.digits`, `.image_folder`, `.celeba`, `.pipeline`, `.registry`, `.epochs`)
 load on first use.
 
 Example:
@@ -12,7 +12,7 @@ True
 
 import importlib
 
-MODULES = ("celeba", "cifar", "digits", "image_folder", "pipeline", "registry")
+MODULES = ("celeba", "cifar", "digits", "epochs", "image_folder", "pipeline", "registry")
 
 
 def __getattr__(name):

@@ -19,6 +19,7 @@ import tensorflow as tf
 
 from lit_tf.choices import check_choice
 from lit_tf.data import cifar
+from lit_tf.data import epochs
 
 ATTRIBUTES = ("Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young")  # the paper's five
 HAIR_COLOURS = ("Black_Hair", "Blond_Hair", "Brown_Hair", "Gray_Hair")  # exclusive, as StarGAN treats them
@@ -68,9 +69,9 @@ def _builder(data_dir):
     return tfds.builder("celeb_a", data_dir=data_dir)
 
 
-def _source(builder, split):
+def _source(builder, split, **as_dataset):
     try:
-        return builder.as_dataset(split=split)
+        return builder.as_dataset(split=split, **as_dataset)
     except AssertionError:  # tfds: "could not find data in <data_dir>"
         pass
     if not cifar.reachable(DOWNLOAD_HOST):
@@ -81,11 +82,11 @@ def _source(builder, split):
             f"tfds.builder('celeb_a', data_dir='{folder}').download_and_prepare()\"`) or copy a "
             "prepared tensorflow_datasets folder there.")
     builder.download_and_prepare()
-    return builder.as_dataset(split=split)
+    return builder.as_dataset(split=split, **as_dataset)
 
 
 def provide_dataset(split, batch_size, image_size=128, attributes=ATTRIBUTES, data_dir=None, seed=0,
-                    augment=None):
+                    augment=None, steps_per_epoch=None):
     """A `tf.data.Dataset` of `(image, label, target)` batches.
 
     Args:
@@ -96,6 +97,10 @@ def provide_dataset(split, batch_size, image_size=128, attributes=ATTRIBUTES, da
         data_dir: str or None, the tensorflow-datasets folder.
         seed: int, for shuffling, flips and target sampling.
         augment: bool or None (random flips on "train" only).
+        steps_per_epoch: int or None. With it, "train" is an endless stream of batches, a
+            fixed function of `seed` whose iteration starts at batch `epoch * steps_per_epoch`,
+            the epoch read from `lit_tf.data.epochs`: a training run resumed at epoch k sees
+            the batches the uninterrupted run saw from epoch k on. Without it, one pass.
     """
     check_choice("split", split, SPLITS)
     if batch_size <= 0 or image_size <= 0:
@@ -123,10 +128,42 @@ def provide_dataset(split, batch_size, image_size=128, attributes=ATTRIBUTES, da
         order = tf.random.experimental.stateless_shuffle(tf.range(tf.shape(label)[0]), seed=[seed + 1, index])
         return image, label, tf.gather(label, order)
 
-    dataset = _source(builder, split).map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
+    def batches(examples, first_image=0, first_batch=0):
+        examples = examples.map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
+        if augment:
+            examples = examples.enumerate(first_image).map(flip, num_parallel_calls=tf.data.AUTOTUNE)
+        batched = examples.batch(batch_size, drop_remainder=True).enumerate(first_batch)
+        return batched.map(add_target, num_parallel_calls=tf.data.AUTOTUNE)
+
+    if training and steps_per_epoch:
+        return _stream(builder, seed, batch_size, steps_per_epoch, batches).prefetch(tf.data.AUTOTUNE)
+    dataset = _source(builder, split)
     if training:
         dataset = dataset.shuffle(10 * batch_size, seed=seed)
-    if augment:
-        dataset = dataset.enumerate().map(lambda i, b: flip(i, b), num_parallel_calls=tf.data.AUTOTUNE)
-    dataset = dataset.batch(batch_size, drop_remainder=True).enumerate()
-    return dataset.map(add_target, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    return batches(dataset).prefetch(tf.data.AUTOTUNE)
+
+
+def _stream(builder, seed, batch_size, steps_per_epoch, batches):
+    """The endless training stream from the clock's epoch on (see `provide_dataset`).
+
+    The records are shuffled undecoded and skipped to the epoch's first batch before any image
+    is decoded, so starting late costs a read of the records, not their decoding.
+    """
+    image = builder.info.features["image"]
+    records = _source(builder, "train", decoders={"image": _skip_decoding()})
+    records = records.repeat().shuffle(10 * batch_size, seed=seed, reshuffle_each_iteration=False)
+
+    def from_epoch(epoch):
+        first_batch = epoch * steps_per_epoch
+        start = records.skip(first_batch * batch_size)
+        decoded = start.map(lambda example: {**example, "image": image.decode_example(example["image"])},
+                            num_parallel_calls=tf.data.AUTOTUNE)
+        return batches(decoded, first_batch * batch_size, first_batch)
+
+    return epochs.epoch_dataset().flat_map(from_epoch)
+
+
+def _skip_decoding():
+    import tensorflow_datasets as tfds
+
+    return tfds.decode.SkipDecoding()

@@ -118,7 +118,7 @@ def load_tfds(name="cifar10", data_dir=None):
             f"{DOWNLOAD_HOST[0]} cannot be reached to download it. Either run once online "
             f"(`python -c \"import tensorflow_datasets as tfds; tfds.builder('{name}', "
             f"data_dir='{folder}').download_and_prepare()\"`) or copy a prepared "
-            "tensorflow_datasets folder there, or (CIFAR-10) point --cifar_dir at an extracted "
+            "tensorflow_datasets folder there, or (CIFAR-10) point cifar_dir= at an extracted "
             "cifar-10-python.tar.gz."
         )
     builder.download_and_prepare()

@@ -14,6 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from lit_tf.choices import check_choice
+from lit_tf.data import epochs
 
 SPLITS = ("train", "validation", "test")
 CROP_PADDINGS = ("reflect", "zeros")
@@ -56,7 +57,11 @@ def pad_crop_flip(image, seed, pad=4, padding="reflect"):
 
 
 def make_dataset(images, labels, batch_size, mean, std, training, augment, seed, crop_padding="reflect"):
-    """`cache -> shuffle -> augment -> normalise -> batch -> prefetch`, deterministic under `seed`.
+    """`shuffle -> augment -> normalise -> batch -> prefetch`, deterministic under `seed`.
+
+    A training epoch's order and augmentation are a function of `(seed, epoch)`, the epoch taken
+    from `lit_tf.data.epochs` when the epoch's iteration starts: a resumed run sees the batches
+    the uninterrupted one would, and every pass still reshuffles.
 
     Args:
         images: uint8 or float array `(N, H, W, C)`.
@@ -73,16 +78,28 @@ def make_dataset(images, labels, batch_size, mean, std, training, augment, seed,
     check_choice("crop_padding", crop_padding, CROP_PADDINGS)
     mean = tf.constant(mean, tf.float32)
     std = tf.constant(std, tf.float32)
-    dataset = tf.data.Dataset.from_tensor_slices((images, labels.astype("int32"))).cache()
-    if training:
-        dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    labels = labels.astype("int32")
+    if not training:
+        dataset = tf.data.Dataset.from_tensor_slices((images, labels)).cache()
+        dataset = dataset.map(lambda image, label: ((tf.cast(image, tf.float32) - mean) / std, label),
+                              num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
-    def prepare(index, example):
-        image, label = example
-        image = tf.cast(image, tf.float32)
-        if training and augment:  # on pixels, so a zero border is black, as torchvision pads
-            image = pad_crop_flip(image, tf.stack([tf.cast(seed, tf.int64), index]), padding=crop_padding)
-        return (image - mean) / std, label
+    images, labels = tf.constant(images), tf.constant(labels)
+    count = int(images.shape[0])
 
-    dataset = dataset.enumerate().map(prepare, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    def one_epoch(epoch):
+        epoch_seed = tf.stack([tf.constant(seed, tf.int64), epoch])
+        order = tf.random.experimental.stateless_shuffle(tf.range(count, dtype=tf.int64), seed=epoch_seed)
+        return tf.data.Dataset.from_tensor_slices(order).map(lambda index: (epoch_seed, index))
+
+    def prepare(epoch_seed, index):
+        image = tf.cast(tf.gather(images, index), tf.float32)
+        if augment:  # on pixels, so a zero border is black, as torchvision pads
+            image_seed = tf.random.experimental.stateless_fold_in(epoch_seed, index)
+            image = pad_crop_flip(image, image_seed, padding=crop_padding)
+        return (image - mean) / std, tf.gather(labels, index)
+
+    dataset = epochs.epoch_dataset().flat_map(one_epoch)
+    dataset = dataset.map(prepare, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)

@@ -27,7 +27,7 @@ def check_dataset(name):
 def _check_image_dir(name, image_dir):
     if name == "image_folder" and not image_dir:
         raise ValueError("dataset='image_folder' reads DIR/train/<class>/* and DIR/test/<class>/*: "
-                         "pass --image_dir=DIR.")
+                         "pass image_dir=DIR.")
 
 
 def describe(name, image_dir=None):

@@ -125,8 +125,8 @@ class StarGANConfig:
         if not 0.0 <= self.beta <= 1.0:
             raise ValueError(f"beta must be in [0, 1]. Received: beta={self.beta}")
         if self.mode in ("lit", "l2") and not self.teacher_weights:
-            raise ValueError(f"mode={self.mode!r} distils a trained teacher generator: pass --teacher_weights=PATH "
-                             "(models/generator.keras of a --mode=teacher run).")
+            raise ValueError(f"mode={self.mode!r} distils a trained teacher generator: pass teacher_weights=PATH "
+                             "(models/generator.keras of a mode='teacher' run).")
         for name in ("teacher_weights", "discriminator_weights", "classifier"):
             path = getattr(self, name)
             if path and not os.path.exists(path):
@@ -182,7 +182,7 @@ def _load_teacher(config):
         return teacher
     if teacher.residual_blocks % config.sections:
         raise ValueError(f"The teacher's trunk has {teacher.residual_blocks} residual blocks, which "
-                         f"--sections={config.sections} cannot cut into equal sections: choose a divisor.")
+                         f"sections={config.sections} cannot cut into equal sections: choose a divisor.")
     recut = stargan.Generator(teacher.image_size, teacher.num_domains, teacher.conv_dim, teacher.residual_blocks,
                               config.sections)
     recut.set_weights(teacher.get_weights())  # the same layers in the same order; only boundary names move
@@ -296,9 +296,12 @@ def run(config, workdir):
         return finished
     start = time.time()
     keras.utils.set_random_seed(config.seed)
+    # The training stream resumes at a restarted epoch's first batch; bad attributes and missing data
+    # fail here, before the workdir.
     data = {split: celeba.provide_dataset(split, config.batch_size, config.image_size, config.attributes,
-                                          config.data_dir, seed=config.seed)
-            for split in ("train", "test")}  # bad attributes and missing data fail here, before the workdir
+                                          config.data_dir, seed=config.seed,
+                                          steps_per_epoch=config.steps_per_epoch if split == "train" else None)
+            for split in ("train", "test")}
     classifier = _classifier(config)
     if config.mode == "rand_init":
         return _random_init(config, data, classifier, workdir, start)
@@ -314,7 +317,7 @@ def run(config, workdir):
     print(f"[lit_tf] {config.mode}: {what}, {config.epochs} x {config.steps_per_epoch} steps", flush=True)
     samples = SampleGrid(named["generator"], images, labels, config.attributes, os.path.join(workdir, "samples"),
                          config.sample_every)
-    training.fit_stage(model, data["train"].repeat(), epochs=config.epochs, steps_per_epoch=config.steps_per_epoch,
+    training.fit_stage(model, data["train"], epochs=config.epochs, steps_per_epoch=config.steps_per_epoch,
                        learning_rate=None, stage=config.mode, keep_best=False, checkpoint_dir=workdir,
                        callbacks=[samples], nan_monitors=NAN_MONITORS, verbose="lines")
 

@@ -26,10 +26,14 @@ LAMBDA_GP = 10.0
 def gradient_penalty(discriminator, real, fake, seed=None):
     """mean((||grad_x D_src(x)||_2 - 1)^2) at random interpolates of real and fake images.
 
-    `seed` (int) makes the interpolation weights reproducible; None draws them at random.
+    `seed` (int, or an int scalar tensor such as the optimizer's step count) makes the
+    interpolation weights a function of it; None draws them at random.
     """
     shape = (tf.shape(real)[0], 1, 1, 1)
-    alpha = tf.random.uniform(shape) if seed is None else tf.random.stateless_uniform(shape, seed=[seed, 0])
+    if seed is None:
+        alpha = tf.random.uniform(shape)
+    else:
+        alpha = tf.random.stateless_uniform(shape, seed=tf.stack([tf.cast(seed, tf.int64), tf.constant(0, tf.int64)]))
     mixed = alpha * real + (1.0 - alpha) * fake
     with tf.GradientTape() as tape:
         tape.watch(mixed)

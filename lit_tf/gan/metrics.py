@@ -67,7 +67,7 @@ def inception_classifier(weights_path, image_size=299):
         raise FileNotFoundError(
             f"No InceptionV3 weights at {weights_path!r}. Inception score and FID need them: download "
             "inception_v3_weights_tf_dim_ordering_tf_kernels.h5 (keras.applications' ImageNet weights) "
-            "on a machine with internet and pass its path (--inception_weights=PATH).")
+            "on a machine with internet and pass its path (inception_weights=PATH).")
     import keras
 
     model = keras.applications.InceptionV3(weights=weights_path, include_top=True)

@@ -85,7 +85,9 @@ class StarGAN(keras.Model):
         with tf.GradientTape() as tape:
             real_source, real_domains = self.discriminator(image, training=True)
             fake_source, _ = self.discriminator(fake, training=True)
-            penalty = losses.gradient_penalty(lambda x: self.discriminator(x, training=True), image, fake)
+            # Interpolation weights keyed on the step: a resumed run draws what the uninterrupted one did.
+            penalty = losses.gradient_penalty(lambda x: self.discriminator(x, training=True), image, fake,
+                                              seed=self.d_optimizer.iterations)
             total, parts = losses.discriminator_loss(real_source, fake_source, real_domains, label, penalty)
         weights = self.discriminator.trainable_variables
         self.d_optimizer.apply(tape.gradient(total, weights), weights)

@@ -6,6 +6,7 @@ import tensorflow_datasets as tfds
 
 from lit_tf.data import celeba
 from lit_tf.data import cifar
+from lit_tf.data import epochs
 
 
 def _batches(split="train", count=2, **kwargs):
@@ -32,6 +33,21 @@ def test_same_seed_same_batches_and_evaluation_is_not_flipped():
     flipped, unflipped = _batches(seed=3), _batches(seed=3, augment=False)
     assert not np.array_equal(flipped[0][0], unflipped[0][0])  # training images are flipped at random
     np.testing.assert_array_equal(flipped[0][1], unflipped[0][1])  # the same images, in the same order
+
+
+def test_the_training_stream_starts_at_the_epochs_first_batch_so_a_resumed_run_sees_the_same_data():
+    steps = 2
+    with tfds.testing.mock_data(num_examples=12):  # 3 batches of 4 a pass: the stream crosses passes
+        epochs.set_epoch(0)
+        from_start = list(celeba.provide_dataset("train", 4, image_size=16, seed=3, steps_per_epoch=steps)
+                          .take(3 * steps).as_numpy_iterator())
+        epochs.set_epoch(2)
+        resumed = list(celeba.provide_dataset("train", 4, image_size=16, seed=3, steps_per_epoch=steps)
+                       .take(steps).as_numpy_iterator())
+    for uninterrupted, again in zip(from_start[2 * steps:], resumed):
+        for x, y in zip(uninterrupted, again):
+            np.testing.assert_array_equal(x, y)
+    assert not np.array_equal(from_start[0][0], resumed[0][0])
 
 
 @pytest.mark.parametrize("kwargs, message", [

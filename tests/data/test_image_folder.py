@@ -42,7 +42,7 @@ def test_the_registry_serves_normalised_batches(tmp_path):
     images, _ = image_folder.load_split(root, "test")
     mean, std = registry.normalization_stats("image_folder", "imagenet")
     np.testing.assert_allclose(batch, (images - np.array(mean)) / np.array(std), rtol=1e-5)
-    with pytest.raises(ValueError, match="pass --image_dir=DIR"):
+    with pytest.raises(ValueError, match="pass image_dir=DIR"):
         registry.describe("image_folder")
 
 

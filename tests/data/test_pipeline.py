@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from lit_tf.data import epochs
 from lit_tf.data import pipeline
 
 
@@ -20,14 +21,25 @@ def test_validation_is_disjoint_from_train_and_seeded():
     np.testing.assert_array_equal(tx, tx2)
 
 
-def test_training_batches_are_augmented_deterministically_and_eval_ones_are_not():
+def test_training_batches_are_a_function_of_seed_and_epoch_and_eval_ones_are_plain():
     x, y = _images()
     make = lambda training: pipeline.make_dataset(x, y, 4, [0.0] * 3, [1.0] * 3, training, True, seed=3)  # noqa: E731
-    first, second = [np.concatenate([b[0] for b in make(True)]) for _ in range(2)]
-    np.testing.assert_array_equal(first, second)
-    evaluation = np.concatenate([b[0] for b in make(False)])
+    images = lambda dataset: np.concatenate([b[0] for b in dataset])  # noqa: E731
+    epochs.set_epoch(5)
+    dataset = make(True)
+    fifth, sixth = images(dataset), images(dataset)  # each pass takes the next epoch
+    assert not np.array_equal(fifth, sixth)
+    epochs.set_epoch(5)
+    np.testing.assert_array_equal(images(make(True)), fifth)  # another dataset (a resumed run), same epoch
+    evaluation = images(make(False))
     np.testing.assert_array_equal(evaluation, x.astype("float32"))
-    assert not np.array_equal(np.sort(first.ravel()), np.sort(evaluation.ravel()))  # cropped/flipped
+    assert not np.array_equal(np.sort(fifth.ravel()), np.sort(evaluation.ravel()))  # cropped/flipped
+
+
+def test_a_training_epoch_holds_every_image_once():
+    x, y = _images()
+    labels = np.concatenate([b[1] for b in pipeline.make_dataset(x, y, 3, [0.0] * 3, [1.0] * 3, True, False, seed=0)])
+    assert sorted(labels.tolist()) == sorted(y.tolist()) and labels.tolist() != y.tolist()
 
 
 @pytest.mark.parametrize("kwargs, message", [

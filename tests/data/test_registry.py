@@ -45,4 +45,4 @@ def test_offline_without_prepared_data_fails_fast_naming_the_ways_out(tmp_path, 
     assert probes == [5.0]  # one short probe instead of tfds' ~200-second retries
     message = str(error.value)
     assert f"cifar10 is not prepared in data_dir='{tmp_path}'" in message
-    assert "download_and_prepare()" in message and "--cifar_dir" in message
+    assert "download_and_prepare()" in message and "point cifar_dir= at" in message

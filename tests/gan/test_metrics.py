@@ -38,7 +38,7 @@ def test_batched_classification_equals_one_pass():
 
 
 def test_missing_inception_weights_and_no_images_are_clear_errors(tmp_path):
-    with pytest.raises(FileNotFoundError, match="No InceptionV3 weights at .*--inception_weights=PATH"):
+    with pytest.raises(FileNotFoundError, match=r"No InceptionV3 weights at .*\(inception_weights=PATH\)"):
         gan_metrics.inception_classifier(str(tmp_path / "inception.h5"))
     with pytest.raises(ValueError, match="at least one image"):
         gan_metrics.classify(_tiny_classifier(), np.zeros((0, 16, 16, 3)))
