@@ -11,7 +11,7 @@ from lit_tf import quiet
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-BAD_BATCH = "error: batch_size must be > 0. Received: batch_size=0"
+BAD_BATCH = "error: batch_size must be > 0. Received: --batch_size=0"  # the library's words, as flags
 
 
 @pytest.mark.parametrize("module, args, line", [
