@@ -62,7 +62,7 @@ def train_supervised(model, train_data, val_data=None, *, epochs, learning_rate,
     """
     trainer = L2Regularized(model, weight_decay, name="supervised")
     trainer.compile(
-        optimizers.sgd(learning_rate, momentum, optimizer),
+        optimizers.for_stage(optimizer, learning_rate, momentum),
         keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=[accuracy_metric()],
     )
@@ -140,7 +140,7 @@ def fitnets(teacher, student, hint_layer, train_data, val_data=None, *, stage1, 
     for layer in after_hint:  # they get no gradient from the hint loss
         layer.trainable = False
     hints = HintDistiller(teacher, student, hint_layer, student_hint_layer)
-    hints.compile(optimizers.sgd(stage1["learning_rate"], momentum, optimizer),
+    hints.compile(optimizers.for_stage(optimizer, stage1["learning_rate"], momentum),
                   keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     try:
         first = fit_stage(hints, train_data, val_data, **stage1, stage="fitnets_hints", target=student,

@@ -33,6 +33,44 @@ def _shapes(data):
     return tuple(spec[0].shape), tuple(spec[1].shape)
 
 
+def as_batches(data, name="train_data", steps_per_epoch=None):
+    """`data` in a form `compress` trains on, from any form `fit` takes.
+
+    `(x, y)` arrays and `tf.data.Dataset`s pass as they are; a `keras.utils.PyDataset` becomes a
+    dataset of its batches (read again each epoch); a generator of `(x, y)` batches becomes an
+    endless stream, which needs `steps_per_epoch`. Sample weights (`(x, y, w)`) are refused:
+    LIT's losses weigh every image alike.
+    """
+    import itertools
+
+    import numpy as np
+    import tensorflow as tf
+
+    weighted = (isinstance(data, (tuple, list)) and len(data) == 3) or (
+        isinstance(getattr(data, "element_spec", None), tuple) and len(data.element_spec) == 3)
+    if isinstance(data, keras.utils.PyDataset):
+        first, read = data[0], lambda: (data[i] for i in range(len(data)))
+    elif hasattr(data, "__next__"):
+        if name != "train_data" or not steps_per_epoch:
+            raise ValueError(f"{name} is a generator, which is read once: pass steps_per_epoch (batches an epoch) "
+                             "with an endless train_data generator, or give a tf.data.Dataset or a "
+                             "keras.utils.PyDataset" + ("." if name == "train_data" else " as val_data."))
+        first = next(data)
+        stream = itertools.chain([first], data)
+        read = lambda: stream  # noqa: E731  (one stream across epochs)
+    else:
+        first = read = None
+    weighted = weighted or (isinstance(first, tuple) and len(first) == 3)
+    if weighted:
+        raise ValueError(f"{name} carries sample weights, (x, y, sample_weight); LIT's losses weigh every image "
+                         "alike: give (x, y) batches.")
+    if read is None:
+        return data
+    signature = tuple(tf.TensorSpec((None, *np.shape(part)[1:]), tf.as_dtype(np.asarray(part).dtype))
+                      for part in first)
+    return tf.data.Dataset.from_generator(read, output_signature=signature)
+
+
 def check_data(model, data, name="train_data"):
     """Raises one `ValueError` saying what to do when `data` does not fit `model`.
 

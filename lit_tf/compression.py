@@ -26,6 +26,7 @@ import keras
 from lit_tf import graph
 from lit_tf import optimizers
 from lit_tf import settings
+from lit_tf.checks import as_batches
 from lit_tf.checks import check_data
 from lit_tf.checks import check_logits
 from lit_tf.checks import first_inputs
@@ -109,6 +110,7 @@ def compress(
     checkpoint_dir=None,
     report_data=None,
     batch_size=None,
+    steps_per_epoch=None,
     verbose="lines",
 ):
     """Compresses `teacher` into `student` with LIT, then fine-tunes the student.
@@ -122,8 +124,10 @@ def compress(
             it from the teacher with `keep`.
         boundaries: list of str, the teacher's K+1 boundary layer names, or `None` for
             `lit_tf.sections.find_boundaries(teacher)` (one section per stage of blocks).
-        train_data: `tf.data.Dataset` of `(x, y)` batches, or a tuple of arrays.
-        val_data: like `train_data`, or `None`. Carve it from the training
+        train_data: `(x, y)` batches as `fit` takes them: a `tf.data.Dataset`, a tuple of
+            arrays, a `keras.utils.PyDataset`, or an endless generator (with `steps_per_epoch`).
+            Integer class ids; no sample weights (LIT's losses weigh every image alike).
+        val_data: like `train_data` (not a generator), or `None`. Carve it from the training
             data: it selects the best fine-tune epoch.
         keep: without a student, the blocks each section keeps (an int, or one entry per
             section; see `lit_tf.students.shallower`); `None` with a student.
@@ -137,8 +141,10 @@ def compress(
         beta, temperature, alpha, noise_stddev: see `LITDistiller`.
         momentum: float, SGD momentum.
         weight_decay: float, coupled L2 weight decay (as PyTorch's SGD).
-        optimizer: "sgd" (Keras' SGD) or "torch_sgd" (PyTorch's momentum buffer, as the
-            reference; `lit_tf.optimizers.TorchSGD`).
+        optimizer: "sgd" (Keras' SGD with `momentum`), "torch_sgd" (PyTorch's momentum buffer, as
+            the reference; `lit_tf.optimizers.TorchSGD`), another Keras optimizer's name ("adam"),
+            or a `keras.optimizers.Optimizer`; each stage trains with its own copy, its rate set
+            by the stage's schedule (`lit_tf.optimizers.for_stage`).
         schedule: "milestones" (rates drop at the milestone epochs) or "reference" (one
             epoch earlier, as the reference's `scheduler.step()` at each epoch's start).
         finetune_stem_and_head: bool. True fine-tunes the whole student, as the paper
@@ -159,6 +165,7 @@ def compress(
             stage goes to `<stage>/test_accuracy.csv`: a learning curve for reports, never
             used to choose an epoch.
         batch_size: int, for array inputs only.
+        steps_per_epoch: int or `None`: batches an epoch, for an endless `train_data`.
         verbose: "lines" (default): one line an epoch (stage, losses, s/epoch, ETA), readable in a log
             file as on a terminal, as the trainers print; 0 for silence; "auto", 1 or 2: Keras' own.
 
@@ -187,11 +194,13 @@ def compress(
         section_bn_updates=section_bn_updates,
     )
     student_cut = lit.section_losses.student_cut
+    train_data = as_batches(train_data, steps_per_epoch=steps_per_epoch)
     check_data(teacher, train_data)
     train_data = flat_labels(train_data)
     check_logits(teacher, "teacher", first_inputs(train_data))
     check_logits(student, "student")
     if val_data is not None:
+        val_data = as_batches(val_data, "val_data")
         check_data(teacher, val_data, "val_data")
         val_data = flat_labels(val_data)
     warn_if_untrained(teacher, val_data if val_data is not None else train_data,
@@ -203,13 +212,14 @@ def compress(
             raise ValueError(
                 f"{error} Pass init_from_teacher=False to keep the student's own stem and head."
             ) from error
-    fit_kwargs = {"batch_size": batch_size, "verbose": verbose, "callbacks": callbacks,
+    fit_kwargs = {"batch_size": batch_size, "steps_per_epoch": steps_per_epoch, "verbose": verbose,
+                  "callbacks": callbacks,
                   "checkpoint_dir": checkpoint_dir, "schedule": schedule,
                   "report_data": report_data}
 
     if verbose:
         print(f"[lit_tf] Stage 1/2, LIT: {lit_epochs} epochs, sections {student_boundaries[1:]}")
-    lit.compile(optimizer=optimizers.sgd(lit_learning_rate, momentum, optimizer), metrics=[accuracy_metric()])
+    lit.compile(optimizer=optimizers.for_stage(optimizer, lit_learning_rate, momentum), metrics=[accuracy_metric()])
     # The student's best epoch is chosen after fine-tuning, not here.
     lit_history = fit_stage(
         lit, train_data, val_data, epochs=lit_epochs, learning_rate=lit_learning_rate,

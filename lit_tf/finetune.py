@@ -119,12 +119,12 @@ def finetune_with_kd(teacher, student, train_data, val_data=None, *, epochs, lea
     """Stage 2 of LIT (and of the KD and FitNets baselines): end-to-end KD of the student.
 
     Every trainable weight of the student trains. With `val_data` the student keeps its
-    best epoch by validation accuracy. `optimizer` is "sgd" (Keras') or "torch_sgd"
-    (`lit_tf.optimizers.TorchSGD`). Keyword arguments beyond the KD ones go to
+    best epoch by validation accuracy. `optimizer` is a name or an optimizer object
+    (`lit_tf.optimizers.for_stage`). Keyword arguments beyond the KD ones go to
     `lit_tf.training.fit_stage`.
     """
     distiller = KDDistiller(teacher, student, temperature=temperature, alpha=alpha, weight_decay=weight_decay)
-    distiller.compile(optimizer=optimizers.sgd(learning_rate, momentum, optimizer), metrics=[accuracy_metric()])
+    distiller.compile(optimizer=optimizers.for_stage(optimizer, learning_rate, momentum), metrics=[accuracy_metric()])
     return fit_stage(
         distiller, train_data, val_data, epochs=epochs, learning_rate=learning_rate,
         milestones=milestones, stage=stage, target=student, **fit_kwargs,

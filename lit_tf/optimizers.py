@@ -133,6 +133,37 @@ def sgd(learning_rate, momentum, kind="sgd"):
     return optimizer(learning_rate, momentum=momentum)
 
 
+def for_stage(optimizer, learning_rate, momentum):
+    """A new optimizer for one training stage, from a name or an optimizer object.
+
+    "sgd" and "torch_sgd" are SGD with `momentum` (see `sgd`); another name is a Keras
+    optimizer (`"adam"`); an optimizer object is copied from its config, so each stage
+    starts with fresh slots and the object given is never changed. The stage's rate
+    schedule then sets the learning rate every epoch.
+
+    >>> import keras
+    >>> given = keras.optimizers.Adam(beta_1=0.5)
+    >>> made = for_stage(given, 0.01, momentum=0.9)
+    >>> type(made).__name__, made is given, made.beta_1, round(float(made.learning_rate), 6)
+    ('Adam', False, 0.5, 0.01)
+    """
+    if isinstance(optimizer, str) and optimizer in OPTIMIZERS:
+        return sgd(learning_rate, momentum, optimizer)
+    if isinstance(optimizer, keras.optimizers.Optimizer):
+        if isinstance(optimizer.learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+            raise ValueError("The stages set the learning rate every epoch (learning_rate and milestones): pass an "
+                             "optimizer with a float learning_rate, not a schedule.")
+        config = dict(optimizer.get_config(), learning_rate=learning_rate)
+        return type(optimizer).from_config(config)
+    if isinstance(optimizer, str):
+        try:
+            return keras.optimizers.get({"class_name": optimizer, "config": {"learning_rate": learning_rate}})
+        except (ValueError, TypeError):
+            pass
+    raise ValueError(f"optimizer must be one of {OPTIMIZERS}, a Keras optimizer's name such as 'adam', or a "
+                     f"keras.optimizers.Optimizer. Received: optimizer={optimizer!r}")
+
+
 def piecewise_schedule(learning_rate, milestones, factor=0.1, convention="milestones"):
     """Returns `epoch -> lr` (epochs from 0) for `keras.callbacks.LearningRateScheduler`.
 

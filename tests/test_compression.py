@@ -200,3 +200,78 @@ def test_an_untrained_teacher_is_warned_about_before_training():
                                          r"classes: is it trained"):
         lit_tf.compress(teacher, test_case.tiny_classifier(1), B, (x, y), (x[:16], y[:16]), lit_epochs=0,
                         finetune_epochs=0, verbose=0)
+
+
+class _Batches(keras.utils.PyDataset):
+    def __init__(self, x, y, batch_size):
+        super().__init__()
+        self.x, self.y, self.batch_size = x, y, batch_size
+
+    def __len__(self):
+        return len(self.x) // self.batch_size
+
+    def __getitem__(self, index):
+        part = slice(index * self.batch_size, (index + 1) * self.batch_size)
+        return self.x[part], self.y[part]
+
+
+def _endless(x, y, batch_size):
+    while True:
+        for start in range(0, len(x), batch_size):
+            yield x[start:start + batch_size], y[start:start + batch_size]
+
+
+@pytest.mark.parametrize("form", ["py_dataset", "generator"])
+def test_every_form_of_batches_fit_takes_trains(form):
+    x, y = test_case.tiny_data(32)
+    student = test_case.tiny_classifier(1)
+    before = [w.copy() for w in student.get_weights()]
+    data = _Batches(x, y, 8) if form == "py_dataset" else _endless(x, y, 8)
+    steps = {"steps_per_epoch": 4} if form == "generator" else {}
+    result = lit_tf.compress(test_case.tiny_classifier(2), student, B, data, _Batches(x[:16], y[:16], 8),
+                             lit_epochs=2, finetune_epochs=1, verbose=0, **steps)
+    assert len(result.lit_history.epoch) == 2 and np.isfinite(result.lit_history.history["loss"]).all()
+    assert len(result.finetune_history.history["val_accuracy"]) == 1
+    assert any(not np.array_equal(old, new) for old, new in zip(before, student.get_weights()))
+
+
+@pytest.mark.parametrize("data, match", [
+    ("weighted_arrays", r"train_data carries sample weights, \(x, y, sample_weight\); LIT's losses weigh every"),
+    ("weighted_dataset", r"train_data carries sample weights"),
+    ("generator_without_steps", r"train_data is a generator, which is read once: pass steps_per_epoch"),
+])
+def test_data_compress_cannot_use_is_one_clear_error_before_training(data, match):
+    import tensorflow as tf
+
+    x, y = test_case.tiny_data(16)
+    given = {"weighted_arrays": (x, y, np.ones(16)),
+             "weighted_dataset": tf.data.Dataset.from_tensor_slices((x, y, np.ones(16))).batch(8),
+             "generator_without_steps": _endless(x, y, 8)}[data]
+    student = test_case.tiny_classifier(1)
+    before = [w.copy() for w in student.get_weights()]
+    with pytest.raises(ValueError, match=match):
+        lit_tf.compress(test_case.tiny_classifier(2), student, B, given, lit_epochs=1, finetune_epochs=1, verbose=0)
+    for old, new in zip(before, student.get_weights()):
+        np.testing.assert_array_equal(old, new)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "object"])
+def test_optimizer_names_and_objects_train_each_stage_with_its_own_copy(optimizer):
+    x, y = test_case.tiny_data(16)
+    given = keras.optimizers.Adam(beta_1=0.5) if optimizer == "object" else optimizer
+    result = lit_tf.compress(test_case.tiny_classifier(2), test_case.tiny_classifier(1), B, (x, y),
+                             lit_epochs=1, finetune_epochs=2, finetune_milestones=(1,), batch_size=8, verbose=0,
+                             optimizer=given)
+    assert result.finetune_history.history["learning_rate"] == pytest.approx([0.01, 0.001])
+    assert np.isfinite(result.finetune_history.history["loss"]).all()
+    if optimizer == "object":
+        assert int(given.iterations) == 0  # copied, never stepped itself
+
+
+def test_an_unknown_optimizer_is_one_clear_error():
+    x, y = test_case.tiny_data(8)
+    with pytest.raises(ValueError, match=r"optimizer must be one of \('sgd', 'torch_sgd'\), a Keras optimizer's "
+                                         r"name such as 'adam', or a keras.optimizers.Optimizer. Received: "
+                                         r"optimizer='adamx'"):
+        lit_tf.compress(test_case.tiny_classifier(2), test_case.tiny_classifier(1), B, (x, y), lit_epochs=1,
+                        finetune_epochs=1, batch_size=8, verbose=0, optimizer="adamx")
