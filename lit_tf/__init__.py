@@ -2,7 +2,8 @@
 
 Every public module is an attribute of the package (`lit_tf.export`,
 `lit_tf.data`, `lit_tf.models`, ...), imported on first use, so `import lit_tf`
-itself is instant and loads no TensorFlow.
+itself is instant and loads no TensorFlow; `keras.saving.load_model` still finds
+lit_tf's saved classes (`lit_tf.registration`).
 
 Example:
 
@@ -16,12 +17,14 @@ Example:
 
 import importlib
 
+from lit_tf import registration
+
 __version__ = "0.2.0"
 
 MODULES = (
     "baselines", "blocks", "callbacks", "checks", "choices", "compression", "convert", "data", "distribute",
     "experiment", "export", "finetune", "flops", "gan", "graph", "lit", "losses", "models", "optimizers", "progress",
-    "quiet", "reporting", "sections", "settings", "startup", "students", "training", "workdir",
+    "quiet", "registration", "reporting", "sections", "settings", "startup", "students", "training", "workdir",
 )
 NAMES = {
     "CompressResult": "compression",
@@ -32,6 +35,9 @@ NAMES = {
     "TorchSGD": "optimizers",
     "shallower": "students",
 }
+
+
+registration.register_when_keras_is_imported()  # load_model finds lit_tf's classes, TensorFlow still unloaded
 
 
 def __getattr__(name):

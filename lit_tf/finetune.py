@@ -78,6 +78,8 @@ class KDDistiller(keras.distillation.Distiller):
     def get_config(self):
         return {
             "name": self.name,
+            "trainable": self.trainable,
+            "dtype": keras.saving.serialize_keras_object(self.dtype_policy),
             "teacher": keras.saving.serialize_keras_object(self.teacher),
             "student": keras.saving.serialize_keras_object(self.student),
             "temperature": self.temperature,
@@ -92,6 +94,13 @@ class KDDistiller(keras.distillation.Distiller):
     def compile(self, optimizer="sgd", loss=None, metrics=None, **kwargs):
         loss = loss or keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+
+    def get_compile_config(self):
+        # Distiller compiles the Model with loss=None and keeps the student loss aside: save it too.
+        config = super().get_compile_config()
+        if config and getattr(self, "_student_loss_for_serialization", None) is not None:
+            config["loss"] = keras.saving.serialize_keras_object(self._student_loss_for_serialization)
+        return config
 
     def compile_from_config(self, config):
         # Keras skips compiling a loaded model whose class overrides compile(); this one can.

@@ -29,6 +29,7 @@ OPTIMIZERS = ("sgd", "torch_sgd")
 SCHEDULES = ("milestones", "reference")
 
 
+@keras.saving.register_keras_serializable(package="lit_tf")
 class TorchSGD(keras.optimizers.Optimizer):
     """SGD with PyTorch's momentum buffer: `buf = momentum·buf + g; p −= lr·buf`.
 
@@ -70,6 +71,7 @@ class TorchSGD(keras.optimizers.Optimizer):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
 
 
+@keras.saving.register_keras_serializable(package="lit_tf")
 class TorchAdam(keras.optimizers.Optimizer):
     """Adam as PyTorch computes it: eps added to the bias-corrected root of the second moment.
 

@@ -81,3 +81,17 @@ def test_both_stages_log_kd_loss_with_one_meaning():
     expected = float(losses.KDLoss(4.0, 0.5)(y, teacher(x, training=False), student(x, training=False)))
     assert sorted(kd_logs) == ["kd_loss", "loss"]
     assert kd_logs["kd_loss"] == pytest.approx(expected, rel=1e-5) == lit_logs["kd_loss"]
+
+
+def test_a_reloaded_kd_distiller_keeps_its_loss_dtype_and_trainable(tmp_path):
+    from tests import test_case
+
+    distiller = KDDistiller(test_case.tiny_classifier(2), test_case.tiny_classifier(1), dtype="float64",
+                            trainable=False)
+    distiller.compile(keras.optimizers.SGD(0.1), loss=keras.losses.SparseCategoricalCrossentropy(
+        from_logits=True, ignore_class=3))
+    path = str(tmp_path / "kd.keras")
+    distiller.save(path)
+    clone = keras.saving.load_model(path)
+    assert (clone.dtype_policy.name, clone.trainable) == ("float64", False)
+    assert clone._student_loss_for_serialization.ignore_class == 3  # Distiller keeps no public name for it
