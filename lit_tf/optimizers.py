@@ -181,8 +181,8 @@ def piecewise_schedule(learning_rate, milestones, factor=0.1, convention="milest
     Example:
 
     >>> schedule = piecewise_schedule(0.1, [2], convention="reference")
-    >>> [round(schedule(epoch), 3) for epoch in range(4)]
-    [0.1, 0.01, 0.01, 0.01]
+    >>> tuple(round(schedule(epoch), 3) for epoch in range(4))
+    (0.1, 0.01, 0.01, 0.01)
     """
     check_choice("schedule", convention, SCHEDULES)
     milestones = sorted(milestones)

@@ -56,7 +56,7 @@ def test_requirements_txt_lists_what_pyproject_installs():
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     extras = project["optional-dependencies"]
-    wanted = _names(project["dependencies"] + extras["gan"] + extras["bench"]
+    wanted = _names(project["dependencies"] + extras["gan"] + extras["bench"] + extras["docs"]
                     + [r for r in extras["test"] if not r.startswith("lit_tf")])
     assert _names((ROOT / "requirements.txt").read_text().splitlines()) == wanted
 

@@ -1,4 +1,4 @@
-"""Every Python block of README.md runs, at tiny sizes, as a user would run it.
+"""Every Python block of README.md and docs/*.md runs, at tiny sizes, as a user would run it.
 
 Each block is executed in a fresh folder holding what it names (a teacher's weights, a
 CIFAR-10 python archive of learnable synthetic images), with `SMALLER` applied: smaller
@@ -19,11 +19,15 @@ SMALLER = {'"resnet110"': '"resnet14"', '"resnet20"': '"resnet8"', "lit_epochs=1
 
 
 def python_blocks():
-    text = open(os.path.join(ROOT, "README.md")).read()
+    pages = ["README.md"] + sorted(os.path.join("docs", name) for name in os.listdir(os.path.join(ROOT, "docs"))
+                                   if name.endswith(".md"))
     blocks = []
-    for match in re.finditer(r"(?:<!-- not run: (?P<reason>.*?) -->\n)?```python\n(?P<code>.*?)```", text, re.S):
-        blocks.append(pytest.param(match.group("code"), marks=[pytest.mark.skip(match.group("reason"))]
-                                   if match.group("reason") else [], id=f"line{text[:match.start()].count(chr(10))}"))
+    for page in pages:
+        text = open(os.path.join(ROOT, page)).read()
+        for match in re.finditer(r"(?:<!-- not run: (?P<reason>.*?) -->\n)?```python\n(?P<code>.*?)```", text, re.S):
+            line = text[:match.start()].count(chr(10))
+            blocks.append(pytest.param(match.group("code"), marks=[pytest.mark.skip(match.group("reason"))]
+                                       if match.group("reason") else [], id=f"{page}:{line}"))
     return blocks
 
 

@@ -22,8 +22,8 @@ Example:
 >>> [int(e) for e in dataset], [int(e) for e in dataset]  # each iteration takes the next epoch
 ([4], [5])
 >>> epochs.FollowEpochs().on_epoch_begin(2)
->>> [int(e) for e in dataset]
-[2]
+>>> int(next(iter(dataset)))
+2
 """
 
 import threading
