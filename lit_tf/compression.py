@@ -168,6 +168,8 @@ def compress(
         steps_per_epoch: int or `None`: batches an epoch, for an endless `train_data`.
         verbose: "lines" (default): one line an epoch (stage, losses, s/epoch, ETA), readable in a log
             file as on a terminal, as the trainers print; 0 for silence; "auto", 1 or 2: Keras' own.
+            Unless 0, `compress` ends with one line for the teacher and one for the student:
+            accuracy on `val_data` (when given), parameters and FLOPs.
 
     Returns:
         `CompressResult(student, lit_history, finetune_history)`; the student comes back
@@ -242,4 +244,21 @@ def compress(
         student_cut.freeze_stem_and_head(frozen=False)
     # Ready for `student.evaluate(test_data)`: its loss and accuracy on integer class ids.
     student.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=[accuracy_metric()])
+    if verbose:
+        _print_summary(teacher, student, val_data, batch_size)
     return CompressResult(student, lit_history, finetune_history)
+
+
+def _print_summary(teacher, student, val_data, batch_size):
+    """One line a model, as the trainers end: accuracy on `val_data` (when given), parameters, FLOPs."""
+    import tensorflow as tf
+
+    from lit_tf import reporting
+    from lit_tf.flops import count_flops
+
+    if isinstance(val_data, tuple):
+        val_data = tf.data.Dataset.from_tensor_slices(val_data).batch(batch_size or 32)
+    for name, model in (("teacher", teacher), ("student", student)):
+        summary = {"arch": model.name, "params": int(model.count_params()), "flops": count_flops(model),
+                   "accuracy": reporting.accuracy(model, val_data) if val_data is not None else None}
+        print(reporting.summary_line(name, summary, "val"), flush=True)

@@ -51,6 +51,18 @@ def model_summary(model, test_data, arch):
     }
 
 
+def summary_line(name, summary, measured_on="test"):
+    """The line a run ends with for one model: name, architecture, accuracy, parameters, FLOPs.
+
+    >>> summary_line("lit", {"arch": "resnet8", "accuracy": 0.97771, "params": 75770, "flops": 24660650})
+    '[lit_tf] lit      resnet8    test accuracy 0.9777  params 75,770  FLOPs 24,660,650'
+    """
+    measured = (f"{measured_on} accuracy {summary['accuracy']:.4f}  "
+                if summary.get("accuracy") is not None else "")
+    return (f"[lit_tf] {name:<8} {summary['arch']:<10} {measured}params {summary['params']:,}  "
+            f"FLOPs {summary['flops']:,}")
+
+
 def export_student(student, folder, data, quantize="none", normalization=None):
     """Writes `student_savedmodel/`, `student.tflite` (+ `student_<quantize>.tflite`) into `folder`.
 

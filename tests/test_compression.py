@@ -275,3 +275,13 @@ def test_an_unknown_optimizer_is_one_clear_error():
                                          r"optimizer='adamx'"):
         lit_tf.compress(test_case.tiny_classifier(2), test_case.tiny_classifier(1), B, (x, y), lit_epochs=1,
                         finetune_epochs=1, batch_size=8, verbose=0, optimizer="adamx")
+
+
+def test_compress_ends_with_a_line_a_model_like_the_trainers(capsys):
+    x, y = test_case.tiny_data(16)
+    teacher, student = test_case.tiny_classifier(2, name="teacher"), test_case.tiny_classifier(1, name="student")
+    lit_tf.compress(teacher, student, B, (x, y), (x[:8], y[:8]), lit_epochs=1, finetune_epochs=1, batch_size=8)
+    lines = capsys.readouterr().out.strip().split("\n")[-2:]
+    for line, role, model in zip(lines, ("teacher", "student"), (teacher, student)):
+        assert line.startswith(f"[lit_tf] {role:<8} {model.name:<10} val accuracy 0.")
+        assert f"params {model.count_params():,}  FLOPs " in line

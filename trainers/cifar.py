@@ -24,6 +24,7 @@ from lit_tf import distribute  # noqa: E402
 from lit_tf import experiment  # noqa: E402
 from lit_tf import export  # noqa: E402
 from lit_tf import optimizers  # noqa: E402
+from lit_tf import reporting  # noqa: E402
 from lit_tf.data import cifar  # noqa: E402
 from lit_tf.data import pipeline  # noqa: E402
 from lit_tf.lit import SECTION_BN_UPDATES  # noqa: E402
@@ -147,8 +148,7 @@ def main(argv):
         return 1
     for name, summary in [("teacher", result.get("teacher")), *result["students"].items()]:
         if summary:
-            print(f"[lit_tf] {name:<8} {summary['arch']:<10} test accuracy {summary['accuracy']:.4f}  "
-                  f"params {summary['params']:,}  FLOPs {summary['flops']:,}")
+            print(reporting.summary_line(name, summary))
     for check in result.get("export", {}).values():
         if "error" in check:
             print(f"warning: {check['error']} The float exports stand.", file=sys.stderr)
