@@ -77,7 +77,9 @@ class ExperimentConfig:
     image_dir: str | None = None  # dataset "image_folder": DIR/train/<class>/*, DIR/test/<class>/*
     validation_fraction: float = 0.1
     augment: bool = True
-    normalization: str = "cifar"  # or "imagenet": the reference's, and PyTorch CIFAR ResNets'
+    # "auto": CIFAR's statistics for CIFAR, ImageNet's for image folders (stored resolved, see
+    # __post_init__); or "cifar", or "imagenet": the reference's, and PyTorch CIFAR ResNets'
+    normalization: str = "auto"
     crop_padding: str = "reflect"  # or "zeros": the reference's (torchvision's RandomCrop)
     # Models.
     teacher_arch: str = "resnet110"
@@ -133,6 +135,8 @@ class ExperimentConfig:
         check_choice("strategy", self.strategy, distribute.STRATEGIES)
         check_choice("quantize", self.quantize, QUANTIZATIONS)
         check_choice("normalization", self.normalization, cifar.NORMALIZATIONS)
+        if self.normalization == "auto":  # resolved, so a workdir records what the data was normalised with
+            object.__setattr__(self, "normalization", "imagenet" if self.dataset == "image_folder" else "cifar")
         check_choice("crop_padding", self.crop_padding, pipeline.CROP_PADDINGS)
         check_choice("optimizer", self.optimizer, optimizers.OPTIMIZERS)
         check_choice("schedule", self.schedule, optimizers.SCHEDULES)

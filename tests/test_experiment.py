@@ -204,3 +204,10 @@ def test_teacher_weights_of_another_architecture_are_one_line_and_nothing_is_wri
     assert message.startswith(f"teacher_weights={path!r} does not fit teacher_arch='resnet20' (A total of")
     assert "\n" not in message and "pass the teacher_arch those weights were saved from" in message
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("dataset, resolved", [("image_folder", "imagenet"), ("cifar10", "cifar"), ("digits", "cifar")])
+def test_the_default_normalization_is_imagenets_for_image_folders_and_cifars_for_cifar(dataset, resolved):
+    config = experiment.ExperimentConfig(**dict(TINY, dataset=dataset, image_dir="/photos"))
+    assert config.normalization == resolved  # recorded resolved in the workdir's config.json
+    assert experiment.ExperimentConfig(**dict(TINY, dataset=dataset, normalization="cifar")).normalization == "cifar"

@@ -143,11 +143,11 @@ def load_split(cifar_dir, split, validation_fraction=0.1, seed=0, dataset="cifar
     return train if split == "train" else validation
 
 
-NORMALIZATIONS = ("cifar", "imagenet")
+NORMALIZATIONS = ("auto", "cifar", "imagenet")  # auto: CIFAR's own here, ImageNet's for image folders
 
 
-def normalization_stats(normalization="cifar", dataset="cifar10"):
-    """`(mean, std)` per channel in [0, 255] pixels: the dataset's own, or ImageNet's."""
+def normalization_stats(normalization="auto", dataset="cifar10"):
+    """`(mean, std)` per channel in [0, 255] pixels: the dataset's own ("auto", "cifar"), or ImageNet's."""
     check_choice("normalization", normalization, NORMALIZATIONS)
     if normalization == "imagenet":
         return pipeline.IMAGENET_MEAN, pipeline.IMAGENET_STD
@@ -155,7 +155,7 @@ def normalization_stats(normalization="cifar", dataset="cifar10"):
 
 
 def provide_dataset(split, batch_size, cifar_dir=None, validation_fraction=0.1, augment=True, seed=0,
-                    dataset="cifar10", data_dir=None, normalization="cifar", crop_padding="reflect"):
+                    dataset="cifar10", data_dir=None, normalization="auto", crop_padding="reflect"):
     """A `tf.data.Dataset` of normalised CIFAR batches; training batches augmented.
 
     Args:

@@ -41,20 +41,28 @@ def describe(name, image_dir=None):
     return cifar.NUM_CLASSES[name], cifar.IMAGE_SHAPE
 
 
-def normalization_stats(name, normalization="cifar"):
+def normalization_stats(name, normalization="auto"):
     """`(mean, std)` per channel in [0, 255] pixels that dataset `name`'s batches are normalised with.
 
-    "cifar" is the dataset's own training statistics (CIFAR-10's for `image_folder`),
-    "imagenet" ImageNet's; digits are always scaled to [-1, 1].
+    "auto" (the default) is CIFAR's own training statistics for CIFAR and ImageNet's for an
+    `image_folder`: folders of photos mostly feed ImageNet-trained teachers (keras.applications,
+    torchvision), which expect ImageNet's, and a folder's own statistics would need a pass over it.
+    "cifar" is CIFAR's statistics (CIFAR-10's for `image_folder`), "imagenet" ImageNet's; digits are
+    always scaled to [-1, 1].
+
+    >>> normalization_stats("image_folder") == normalization_stats("cifar10", "imagenet")
+    True
     """
     check_dataset(name)
     if name == "digits":
         return [127.5] * 3, [127.5] * 3
+    if normalization == "auto" and name == "image_folder":
+        normalization = "imagenet"
     return cifar.normalization_stats(normalization, "cifar10" if name == "image_folder" else name)
 
 
 def provide_dataset(name, split, batch_size, *, data_dir=None, cifar_dir=None, image_dir=None,
-                    validation_fraction=0.1, augment=True, seed=0, normalization="cifar", crop_padding="reflect"):
+                    validation_fraction=0.1, augment=True, seed=0, normalization="auto", crop_padding="reflect"):
     """A `tf.data.Dataset` of `(image, label)` batches of one split of dataset `name`.
 
     Args:
@@ -67,7 +75,7 @@ def provide_dataset(name, split, batch_size, *, data_dir=None, cifar_dir=None, i
         validation_fraction: float, the share of the training data held out.
         augment: bool, pad-crop-flip on training batches (digits are never flipped).
         seed: int.
-        normalization: "cifar" or "imagenet"; see `normalization_stats()`.
+        normalization: "auto", "cifar" or "imagenet"; see `normalization_stats()`.
         crop_padding: "reflect" or "zeros", the border of the random crop.
     """
     check_dataset(name)
