@@ -21,7 +21,8 @@ import time
 
 import keras
 
-from lit_tf.reporting import accuracy
+from lit_tf.reporting import accuracies
+from lit_tf.reporting import logits_function
 from lit_tf.workdir import read_json
 from lit_tf.workdir import write_json_atomically
 
@@ -125,9 +126,10 @@ class TestAccuracyCurve(keras.callbacks.Callback):
     def __init__(self, target, data, path):
         super().__init__()
         self.target, self.data, self.path = target, data, path
+        self.logits = logits_function([target])  # traced once for the whole stage
 
     def on_epoch_end(self, epoch, logs=None):
-        value = accuracy(self.target, self.data)
+        value = accuracies([self.target], self.data, self.logits)[0]
         new = not os.path.exists(self.path)
         with open(self.path, "a") as f:
             f.write(("epoch,test_accuracy\n" if new else "") + f"{epoch},{value:.4f}\n")

@@ -112,6 +112,7 @@ def compress(
     batch_size=None,
     steps_per_epoch=None,
     verbose="lines",
+    summary=True,
 ):
     """Compresses `teacher` into `student` with LIT, then fine-tunes the student.
 
@@ -168,8 +169,8 @@ def compress(
         steps_per_epoch: int or `None`: batches an epoch, for an endless `train_data`.
         verbose: "lines" (default): one line an epoch (stage, losses, s/epoch, ETA), readable in a log
             file as on a terminal, as the trainers print; 0 for silence; "auto", 1 or 2: Keras' own.
-            Unless 0, `compress` ends with one line for the teacher and one for the student:
-            accuracy on `val_data` (when given), parameters and FLOPs.
+        summary: bool. With `verbose` not 0, end with one line for the teacher and one for the
+            student: accuracy on `val_data` (when given), parameters and FLOPs.
 
     Returns:
         `CompressResult(student, lit_history, finetune_history)`; the student comes back
@@ -244,7 +245,7 @@ def compress(
         student_cut.freeze_stem_and_head(frozen=False)
     # Ready for `student.evaluate(test_data)`: its loss and accuracy on integer class ids.
     student.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=[accuracy_metric()])
-    if verbose:
+    if verbose and summary:
         _print_summary(teacher, student, val_data, batch_size)
     return CompressResult(student, lit_history, finetune_history)
 
@@ -258,7 +259,8 @@ def _print_summary(teacher, student, val_data, batch_size):
 
     if isinstance(val_data, tuple):
         val_data = tf.data.Dataset.from_tensor_slices(val_data).batch(batch_size or 32)
-    for name, model in (("teacher", teacher), ("student", student)):
-        summary = {"arch": model.name, "params": int(model.count_params()), "flops": count_flops(model),
-                   "accuracy": reporting.accuracy(model, val_data) if val_data is not None else None}
-        print(reporting.summary_line(name, summary, "val"), flush=True)
+    models = (teacher, student)
+    scores = reporting.accuracies(models, val_data) if val_data is not None else [None, None]
+    for name, model, score in zip(("teacher", "student"), models, scores):
+        line = {"arch": model.name, "params": int(model.count_params()), "flops": count_flops(model), "accuracy": score}
+        print(reporting.summary_line(name, line, "val"), flush=True)

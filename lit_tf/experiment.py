@@ -51,6 +51,7 @@ from lit_tf.export import QUANTIZATIONS
 from lit_tf.lit import SECTION_BN_UPDATES
 from lit_tf.reporting import accuracy
 from lit_tf.reporting import export_student
+from lit_tf.reporting import model_summaries
 from lit_tf.reporting import model_summary
 
 MODES = ("teacher", "lit", "kd", "fitnets", "scratch", "all")
@@ -226,7 +227,8 @@ def _lit(config, teacher, student, data, fit_kwargs):
              lit_milestones=config.lit_milestones, finetune_epochs=config.finetune_epochs,
              finetune_learning_rate=config.finetune_learning_rate, finetune_milestones=config.finetune_milestones,
              beta=config.beta, noise_stddev=config.noise_stddev, finetune_stem_and_head=config.finetune_stem_and_head,
-             section_bn_updates=config.section_bn_updates, **_kd_settings(config), **fit_kwargs)
+             section_bn_updates=config.section_bn_updates, summary=False,  # the run ends with its own
+             **_kd_settings(config), **fit_kwargs)
 
 
 def _kd(config, teacher, student, data, fit_kwargs):
@@ -363,14 +365,15 @@ def run(config, workdir):
                       "report_data": data["test"] if config.test_curve else None}
         trained = _train(config, teacher, data, strategy.num_replicas_in_sync, fit_kwargs, notes)
     result = {"mode": config.mode, "dataset": config.dataset}
+    named = {m: (trained[m], config.teacher_arch if m == "teacher" else config.student_arch) for m in trained}
+    summaries = model_summaries(named, data["test"])  # every model in one pass over the test split
     if "teacher" in trained:
-        result["teacher"] = model_summary(trained["teacher"], data["test"], config.teacher_arch)
+        result["teacher"] = summaries["teacher"]
         if "teacher_accuracy_before_adaptation" in notes:
             result["teacher"]["accuracy_before_adaptation"] = notes["teacher_accuracy_before_adaptation"]
     if "student_start" in notes:  # the teacher's kept blocks before any training
         result["student_start"] = notes["student_start"]
-    result["students"] = {m: model_summary(trained[m], data["test"], config.student_arch)
-                          for m in _students(config)}
+    result["students"] = {m: summaries[m] for m in _students(config)}
     main = "lit" if config.mode == "all" else config.mode
     if main in result["students"]:
         result["student"] = result["students"][main]

@@ -25,30 +25,57 @@ def _first_inputs(dataset, count):
     return np.concatenate([x.numpy() for x, _ in dataset.unbatch().batch(count).take(1)])
 
 
-def accuracy(model, dataset):
-    """Top-1 accuracy of `model`'s logits over a dataset of `(x, y)` batches, in inference mode.
+def logits_function(models):
+    """One traced function giving each model's logits for a batch, in inference mode.
 
-    The forward pass is one traced function (calling the model eagerly took minutes on 10,000
-    images), run on this process alone: under `MultiWorkerMirroredStrategy`, `predict_on_batch`
-    would gather every worker's copy of the batch.
+    Traced once for any batch size (`input_signature`), so evaluating the same models again, or
+    several models at once, traces nothing more: TensorFlow warns of "excessive retracing" when
+    one function is traced per model or per batch shape. Run on this process alone: under
+    `MultiWorkerMirroredStrategy`, `predict_on_batch` would gather every worker's copy of the batch.
     """
-    logits = tf.function(lambda images: model(images, training=False), reduce_retracing=True)
-    correct = total = 0
+    traced = {}
+
+    def logits(images):
+        if "function" not in traced:
+            batch = tf.TensorSpec([None, *images.shape[1:]], images.dtype)
+            traced["function"] = tf.function(lambda x: [model(x, training=False) for model in models],
+                                             input_signature=[batch])
+        return traced["function"](images)
+
+    return logits
+
+
+def accuracies(models, dataset, logits=None):
+    """Top-1 accuracy of each model's logits over one pass of a dataset of `(x, y)` batches.
+
+    `logits`: a `logits_function(models)` to reuse (a callback evaluating every epoch keeps one).
+    """
+    logits = logits or logits_function(models)
+    correct, total = np.zeros(len(models), "int64"), 0
     for images, labels in dataset:
-        predictions = np.argmax(logits(images), axis=-1)
-        correct += int(np.sum(predictions == np.asarray(labels)))
-        total += len(predictions)
-    return correct / total
+        for k, model_logits in enumerate(logits(images)):
+            correct[k] += int(np.sum(np.argmax(model_logits, axis=-1) == np.asarray(labels)))
+        total += len(labels)
+    return [int(c) / total for c in correct]
+
+
+def accuracy(model, dataset):
+    """Top-1 accuracy of `model`'s logits over a dataset of `(x, y)` batches, in inference mode."""
+    return accuracies([model], dataset)[0]
 
 
 def model_summary(model, test_data, arch):
     """`{"arch", "accuracy", "params", "flops"}`: top-1 on `test_data`, FLOPs for one input."""
-    return {
-        "arch": arch,
-        "accuracy": round(accuracy(model, test_data), 4),
-        "params": int(model.count_params()),
-        "flops": count_flops(model),
-    }
+    return model_summaries({"model": (model, arch)}, test_data)["model"]
+
+
+def model_summaries(named, test_data):
+    """`{name: model_summary}` of `{name: (model, arch)}`, the accuracies from one pass over `test_data`."""
+    models = [model for model, _ in named.values()]
+    scores = accuracies(models, test_data)
+    return {name: {"arch": arch, "accuracy": round(score, 4), "params": int(model.count_params()),
+                   "flops": count_flops(model)}
+            for (name, (model, arch)), score in zip(named.items(), scores)}
 
 
 def summary_line(name, summary, measured_on="test"):

@@ -100,6 +100,7 @@ def make_dataset(images, labels, batch_size, mean, std, training, augment, seed,
             image = pad_crop_flip(image, image_seed, padding=crop_padding)
         return (image - mean) / std, tf.gather(labels, index)
 
-    dataset = epochs.epoch_dataset().flat_map(one_epoch)
+    # flat_map hides the epoch's length; Keras needs it to end an epoch without a warning.
+    dataset = epochs.epoch_dataset().flat_map(one_epoch).apply(tf.data.experimental.assert_cardinality(count))
     dataset = dataset.map(prepare, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
