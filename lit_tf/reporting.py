@@ -90,6 +90,15 @@ def summary_line(name, summary, measured_on="test"):
             f"FLOPs {summary['flops']:,}")
 
 
+def result_line(workdir, seconds):
+    """The trainers' last line: where `result.json` is, and the run's wall time.
+
+    >>> result_line("/tmp/run", 147.4)
+    '[lit_tf] result: /tmp/run/result.json (147 s)'
+    """
+    return f"[lit_tf] result: {workdir}/result.json ({seconds:.0f} s)"
+
+
 def export_student(student, folder, data, quantize="none", normalization=None):
     """Writes `student_savedmodel/`, `student.tflite` (+ `student_<quantize>.tflite`) into `folder`.
 

@@ -60,3 +60,20 @@ def test_readme_block_runs(code, tmp_path, monkeypatch):
     namespace = {}
     exec(compile(code, "README.md", "exec"), namespace)
     assert "to_tflite" not in code or os.path.getsize("student.tflite") > 0
+
+
+def test_the_quickstart_output_in_readme_is_in_the_trainers_format():
+    from lit_tf import reporting
+
+    text = open(os.path.join(ROOT, "README.md")).read()
+    block = re.search(r"It ends with[^\n]*:\n\n```\n(?P<lines>.*?)```", text, re.S).group("lines").splitlines()
+    *models, last = block
+    assert [line.split()[1] for line in models] == ["teacher", "lit", "kd", "fitnets", "scratch"]
+    for line in models:
+        name, arch, accuracy, params, flops = re.fullmatch(
+            r"\[lit_tf\] (\w+) +(\w+) +test accuracy ([\d.]+)  params ([\d,]+)  FLOPs ([\d,]+)", line).groups()
+        summary = {"arch": arch, "accuracy": float(accuracy), "params": int(params.replace(",", "")),
+                   "flops": int(flops.replace(",", ""))}
+        assert reporting.summary_line(name, summary) == line  # what trainers/cifar.py prints
+    seconds = int(re.fullmatch(r".*\((\d+) s\)", last).group(1))
+    assert reporting.result_line("/tmp/lit_quickstart", seconds) == last  # trainers/cifar.py's last line

@@ -152,7 +152,7 @@ def main(argv):
     for check in result.get("export", {}).values():
         if "error" in check:
             print(f"warning: {check['error']} The float exports stand.", file=sys.stderr)
-    print(f"[lit_tf] result: {FLAGS.workdir}/result.json ({result.get('wall_seconds', 0):.0f} s)")
+    print(reporting.result_line(FLAGS.workdir, result.get("wall_seconds", 0)))
     return 0
 
 

@@ -20,6 +20,7 @@ from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 from absl import logging  # noqa: E402
 
+from lit_tf import reporting  # noqa: E402
 from lit_tf.gan import experiment  # noqa: E402
 
 if __package__:  # trainers.* in a checkout, lit_tf_trainers.* when installed
@@ -111,7 +112,7 @@ def main(argv):
         else:
             print(f"[lit_tf] {name}: Inception score {score['inception_score']:.3f}, FID {score['fid']:.3f} "
                   f"({score['images']:,} images)")
-    print(f"[lit_tf] result: {FLAGS.workdir}/result.json ({result['wall_seconds']:.0f} s)")
+    print(reporting.result_line(FLAGS.workdir, result["wall_seconds"]))
     return 0
 
 
