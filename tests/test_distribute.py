@@ -136,6 +136,7 @@ np.savez(sys.argv[1], *fit(distribute.get_strategy("default")))
 """
 
 
+@pytest.mark.slow  # two TensorFlow processes: about 25 s
 def test_a_default_strategy_model_trains_the_same_after_a_multi_worker_run_in_the_process(tmp_path):
     weights = {}
     for order in ("alone", "after_multi_worker"):
