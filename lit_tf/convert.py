@@ -23,7 +23,6 @@ wrote .../r8.keras: resnet8, 75,770 weights (75,290 trainable) ...
 0
 """
 
-import argparse
 import os
 import sys
 
@@ -31,21 +30,46 @@ import numpy as np
 
 from lit_tf import startup
 
+USAGE = "lit-convert --arch=resnet56 --torch_weights=resnet56.npz --out=teacher.keras"
+REQUIRED = ("arch", "torch_weights", "out")
 
-def _parser():
-    parser = argparse.ArgumentParser(
-        prog="python -m lit_tf.convert",
-        description="Convert a PyTorch CIFAR ResNet or StarGAN generator state dict into a .keras model for lit_tf.",
-    )
-    parser.add_argument("--arch", required=True, help="resnet<6n+2> of the checkpoint (e.g. resnet56), or "
-                        "stargan_generator.")
-    parser.add_argument("--torch_weights", required=True, help=".npz of the state dict, or .th/.pt/.pth/.ckpt "
-                        "(torch).")
-    parser.add_argument("--out", required=True, help="The .keras file to write.")
-    parser.add_argument("--num_classes", type=int, default=10, help="Logits of the checkpoint (default 10).")
-    parser.add_argument("--image_size", type=int, default=128, help="stargan_generator: the image side (128).")
-    parser.add_argument("--verbosity", type=int, default=0, help="1 shows TensorFlow's start-up logs.")
-    return parser
+
+def _flags():
+    """The converter's flags, absl-style as the trainers' (`--name=value`, `--flagfile`), on their own
+    `FlagValues`: nothing is added to the process's global flags."""
+    from absl import flags
+
+    values = flags.FlagValues()
+    flags.DEFINE_string("arch", None, "resnet<6n+2> of the checkpoint (e.g. resnet56), or stargan_generator.",
+                        flag_values=values)
+    flags.DEFINE_string("torch_weights", None, ".npz of the state dict, or .th/.pt/.pth/.ckpt (torch).",
+                        flag_values=values)
+    flags.DEFINE_string("out", None, "The .keras file to write.", flag_values=values)
+    flags.DEFINE_integer("num_classes", 10, "Logits of the checkpoint.", flag_values=values)
+    flags.DEFINE_integer("image_size", 128, "stargan_generator: the image side.", flag_values=values)
+    flags.DEFINE_integer("verbosity", 0, "1 shows TensorFlow's start-up logs.", flag_values=values)
+    return values
+
+
+def _parse(argv):
+    """Parsed flags, or `None` after printing `--help` (exit 0) or one `error:` line (exit 1)."""
+    from absl import flags
+
+    values = _flags()
+    if {"-h", "--help", "--helpshort", "--helpfull"} & set(argv):
+        print(__doc__.split("Example:")[0].rstrip() + "\n\nFlags:\n" + values.get_help())
+        return 0
+    try:
+        values(["lit-convert", *argv])
+    except flags.Error as error:
+        print(f"error: {'; '.join(str(error).splitlines())}. Example: {USAGE}", file=sys.stderr)
+        return 1
+    missing = [f"--{name}" for name in REQUIRED if values[name].value is None]
+    if missing:
+        print(f"error: {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} required. Example: {USAGE}",
+              file=sys.stderr)
+        return 1
+    return values
 
 
 def _build(arch, torch_weights, num_classes, image_size):
@@ -97,8 +121,11 @@ def convert(arch, torch_weights, out, num_classes=10, image_size=128):
 
 
 def main(argv=None):
-    args = _parser().parse_args(argv)
-    startup.import_tensorflow([""] + (argv if argv is not None else sys.argv[1:]))
+    argv = list(argv if argv is not None else sys.argv[1:])
+    args = _parse(argv)
+    if isinstance(args, int):
+        return args
+    startup.import_tensorflow([""] + argv)
     try:
         model = convert(args.arch, args.torch_weights, args.out, args.num_classes, args.image_size)
     except (ValueError, FileNotFoundError, ImportError) as error:

@@ -78,3 +78,14 @@ def test_a_stargan_checkpoint_in_either_naming_converts_with_its_sizes_read_from
     assert convert.main(["--arch=stargan_generator", f"--torch_weights={tmp_path}/resnet.npz",
                          f"--out={tmp_path}/g.keras"]) == 1
     assert "This is no StarGAN generator state dict" in capsys.readouterr().err
+
+
+def test_flags_are_absl_flags_as_the_trainers_with_help_and_one_error_line(capsys):
+    assert convert.main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert "--torch_weights" in out and "--out" in out and "__main__" not in out
+    assert convert.main(["--arch=resnet8"]) == 1  # --torch_weights and --out missing
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and len(err.splitlines()) == 1 and "Example: lit-convert --arch=" in err
+    assert convert.main(["--arch=resnet8", "--nonsense=1", "--torch_weights=a.npz", "--out=a.keras"]) == 1
+    assert "nonsense" in capsys.readouterr().err
