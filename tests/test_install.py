@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -14,12 +15,18 @@ def _run(command, cwd, site):
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
 
 
-def test_the_installed_commands_run_outside_the_checkout_with_shipped_flagfiles_by_name(tmp_path):
+def _install(tmp_path):
+    """A non-editable install of the checkout into `tmp_path/site`, and an empty folder elsewhere."""
     site, outside = str(tmp_path / "site"), tmp_path / "elsewhere"
     outside.mkdir()
     built = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
                             "--no-index", "--target", site, ROOT], capture_output=True, text=True, timeout=300)
     assert built.returncode == 0, built.stderr[-2000:]
+    return site, outside
+
+
+def test_the_installed_commands_run_outside_the_checkout_with_shipped_flagfiles_by_name(tmp_path):
+    site, outside = _install(tmp_path)
     bin_dir = os.path.join(site, "bin")
     assert sorted(os.listdir(bin_dir)) == ["lit-cifar", "lit-convert", "lit-stargan"]
     assert os.path.exists(os.path.join(site, "lit_tf_trainers", "configs", "quickstart.flags"))
@@ -41,3 +48,22 @@ def test_the_installed_commands_run_outside_the_checkout_with_shipped_flagfiles_
                       "--torch_weights=r8.npz", "--out=r8.keras"], outside, site)
     assert converted.returncode == 0 and (outside / "r8.keras").exists(), converted.stderr[-2000:]
     # lit-stargan is installed (above); its parsing is tested in tests/trainers/test_stargan.py.
+
+
+@pytest.mark.slow  # an install, then README's one-call MobileNetV2 example at tiny sizes: about a minute
+def test_readmes_one_call_runs_from_the_installed_package_outside_the_checkout(tmp_path):
+    import keras
+
+    from tests import test_readme
+
+    site, outside = _install(tmp_path)
+    code = test_readme.python_blocks()[0].values[0]  # "Use it on your model": compress(teacher, keep=1, ...)
+    for old, new in test_readme.SMALLER.items():
+        code = code.replace(old, new)
+    test_readme._archive(str(outside / "cifar-10-batches-py"))
+    keras.applications.MobileNetV2(input_shape=(32, 32, 3), alpha=0.35, weights=None, classes=10,
+                                   classifier_activation=None).save_weights(str(outside / "mobilenet_v2.weights.h5"))
+    (outside / "readme_block.py").write_text("import lit_tf\nprint('lit_tf from', lit_tf.__file__)\n" + code)
+    ran = _run([sys.executable, "readme_block.py"], outside, site)
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    assert f"lit_tf from {site}" in ran.stdout and "parameters, the teacher's 423,018" in ran.stdout
