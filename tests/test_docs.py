@@ -14,7 +14,8 @@ def test_the_site_builds_strictly_with_every_page_and_the_api_reference(tmp_path
     assert ran.returncode == 0, ran.stderr[-3000:]
     api = (tmp_path / "api" / "index.html").read_text()
     assert "lit_tf.compression.compress" in api and "steps_per_epoch" in api  # from the docstrings
-    for page in ("library", "cifar-trainer", "stargan", "reference", "models-and-export", "results", "benchmarks", "layout"):
+    pages = ("library", "cifar-trainer", "stargan", "reference", "models-and-export", "results", "benchmarks", "layout")
+    for page in pages:
         assert (tmp_path / page / "index.html").exists(), page
 
 

@@ -52,7 +52,8 @@ _flag("string", "image_dir", "--dataset=image_folder: DIR/train/<class>/*.jpg an
 _flag("float", "validation_fraction", "Share of the training data held out for model selection.")
 _flag("bool", "augment", "Pad-4 random crop and horizontal flip of CIFAR training images.")
 _flag("enum", "normalization", "Channel statistics: auto (CIFAR's for CIFAR, ImageNet's for image folders), cifar, "
-      "or imagenet (the reference's; PyTorch CIFAR ResNets need it).", enum_values=cifar.NORMALIZATIONS)
+      "or imagenet (the reference's; PyTorch CIFAR ResNets need it).", enum_values=cifar.NORMALIZATIONS,
+      default="auto")  # the config resolves it, per dataset
 _flag("enum", "crop_padding", "Border of the random crop (reference: zeros).", enum_values=pipeline.CROP_PADDINGS)
 # === Models ===
 _flag("string", "teacher_arch", "Teacher: resnet<6n+2> or resnext<9n+2>.")

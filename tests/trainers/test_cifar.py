@@ -54,6 +54,16 @@ def test_without_flags_the_configuration_is_the_configs_own_defaults():
     assert config == experiment.ExperimentConfig()  # every default written once, in the config
 
 
+@pytest.mark.parametrize("dataset, normalization", [("image_folder", "imagenet"), ("cifar10", "cifar")])
+def test_without_normalization_flag_image_folders_get_imagenets_statistics_and_cifar_its_own(dataset, normalization):
+    try:
+        flags.FLAGS(["cifar", f"--dataset={dataset}", "--image_dir=/photos", "--workdir=/tmp/unused"])
+        config = cifar.config_from_flags()
+    finally:
+        flags.FLAGS.unparse_flags()
+    assert config.normalization == normalization
+
+
 REFERENCE_FLAGFILES = [f for f in CIFAR_FLAGFILES if "110_to_" in f]
 
 
