@@ -46,8 +46,6 @@ def as_batches(data, name="train_data", steps_per_epoch=None):
     import numpy as np
     import tensorflow as tf
 
-    weighted = (isinstance(data, (tuple, list)) and len(data) == 3) or (
-        isinstance(getattr(data, "element_spec", None), tuple) and len(data.element_spec) == 3)
     if isinstance(data, keras.utils.PyDataset):
         first, read = data[0], lambda: (data[i] for i in range(len(data)))
     elif hasattr(data, "__next__"):
@@ -58,10 +56,9 @@ def as_batches(data, name="train_data", steps_per_epoch=None):
         first = next(data)
         stream = itertools.chain([first], data)
         read = lambda: stream  # noqa: E731  (one stream across epochs)
-    else:
-        first = read = None
-    weighted = weighted or (isinstance(first, tuple) and len(first) == 3)
-    if weighted:
+    else:  # arrays or a dataset, as they are
+        first, read = (data if isinstance(data, (tuple, list)) else getattr(data, "element_spec", None)), None
+    if isinstance(first, (tuple, list)) and len(first) == 3:
         raise ValueError(f"{name} carries sample weights, (x, y, sample_weight); LIT's losses weigh every image "
                          "alike: give (x, y) batches.")
     if read is None:

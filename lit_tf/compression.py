@@ -255,12 +255,9 @@ def _print_summary(teacher, student, val_data, batch_size):
     import tensorflow as tf
 
     from lit_tf import reporting
-    from lit_tf.flops import count_flops
 
     if isinstance(val_data, tuple):
         val_data = tf.data.Dataset.from_tensor_slices(val_data).batch(batch_size or 32)
-    models = (teacher, student)
-    scores = reporting.accuracies(models, val_data) if val_data is not None else [None, None]
-    for name, model, score in zip(("teacher", "student"), models, scores):
-        line = {"arch": model.name, "params": int(model.count_params()), "flops": count_flops(model), "accuracy": score}
-        print(reporting.summary_line(name, line, "val"), flush=True)
+    named = {"teacher": (teacher, teacher.name), "student": (student, student.name)}
+    for name, summary in reporting.model_summaries(named, val_data).items():
+        print(reporting.summary_line(name, summary, "val"), flush=True)

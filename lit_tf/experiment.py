@@ -136,8 +136,8 @@ class ExperimentConfig:
         check_choice("strategy", self.strategy, distribute.STRATEGIES)
         check_choice("quantize", self.quantize, QUANTIZATIONS)
         check_choice("normalization", self.normalization, cifar.NORMALIZATIONS)
-        if self.normalization == "auto":  # resolved, so a workdir records what the data was normalised with
-            object.__setattr__(self, "normalization", "imagenet" if self.dataset == "image_folder" else "cifar")
+        # Resolved, so a workdir records what the data was normalised with.
+        object.__setattr__(self, "normalization", registry.resolve_normalization(self.dataset, self.normalization))
         check_choice("crop_padding", self.crop_padding, pipeline.CROP_PADDINGS)
         check_choice("optimizer", self.optimizer, optimizers.OPTIMIZERS)
         check_choice("schedule", self.schedule, optimizers.SCHEDULES)

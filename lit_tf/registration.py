@@ -40,15 +40,9 @@ class _ImportedOnLoad:
     def __init__(self, name, module):
         self.name, self.module = name, module
 
-    def _real(self):
-        importlib.import_module(self.module)
-        return getattr(sys.modules[self.module], self.name)
-
-    def from_config(self, config, *args, **kwargs):
-        return self._real().from_config(config, *args, **kwargs)
-
-    def __call__(self, *args, **kwargs):
-        return self._real()(*args, **kwargs)
+    def from_config(self, config, *args, **kwargs):  # all Keras' deserialization asks of a class
+        real = getattr(importlib.import_module(self.module), self.name)
+        return real.from_config(config, *args, **kwargs)
 
 
 def register_stand_ins():

@@ -69,11 +69,13 @@ def model_summary(model, test_data, arch):
     return model_summaries({"model": (model, arch)}, test_data)["model"]
 
 
-def model_summaries(named, test_data):
-    """`{name: model_summary}` of `{name: (model, arch)}`, the accuracies from one pass over `test_data`."""
+def model_summaries(named, test_data=None):
+    """`{name: model_summary}` of `{name: (model, arch)}`, the accuracies from one pass over `test_data`
+    (`None` without it)."""
     models = [model for model, _ in named.values()]
-    scores = accuracies(models, test_data)
-    return {name: {"arch": arch, "accuracy": round(score, 4), "params": int(model.count_params()),
+    scores = accuracies(models, test_data) if test_data is not None else [None] * len(models)
+    return {name: {"arch": arch, "accuracy": score if score is None else round(score, 4),
+                   "params": int(model.count_params()),
                    "flops": count_flops(model)}
             for (name, (model, arch)), score in zip(named.items(), scores)}
 

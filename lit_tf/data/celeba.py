@@ -149,8 +149,10 @@ def _stream(builder, seed, batch_size, steps_per_epoch, batches):
     The records are shuffled undecoded and skipped to the epoch's first batch before any image
     is decoded, so starting late costs a read of the records, not their decoding.
     """
+    import tensorflow_datasets as tfds
+
     image = builder.info.features["image"]
-    records = _source(builder, "train", decoders={"image": _skip_decoding()})
+    records = _source(builder, "train", decoders={"image": tfds.decode.SkipDecoding()})
     records = records.repeat().shuffle(10 * batch_size, seed=seed, reshuffle_each_iteration=False)
 
     def from_epoch(epoch):
@@ -161,9 +163,3 @@ def _stream(builder, seed, batch_size, steps_per_epoch, batches):
         return batches(decoded, first_batch * batch_size, first_batch)
 
     return epochs.epoch_dataset().flat_map(from_epoch)
-
-
-def _skip_decoding():
-    import tensorflow_datasets as tfds
-
-    return tfds.decode.SkipDecoding()

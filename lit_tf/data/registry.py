@@ -41,6 +41,18 @@ def describe(name, image_dir=None):
     return cifar.NUM_CLASSES[name], cifar.IMAGE_SHAPE
 
 
+def resolve_normalization(name, normalization="auto"):
+    """"cifar" or "imagenet": what `normalization` means for dataset `name` ("auto" decides by dataset).
+
+    >>> resolve_normalization("image_folder"), resolve_normalization("cifar10")
+    ('imagenet', 'cifar')
+    """
+    check_dataset(name)
+    if normalization != "auto":
+        return normalization
+    return "imagenet" if name == "image_folder" else "cifar"
+
+
 def normalization_stats(name, normalization="auto"):
     """`(mean, std)` per channel in [0, 255] pixels that dataset `name`'s batches are normalised with.
 
@@ -53,11 +65,9 @@ def normalization_stats(name, normalization="auto"):
     >>> normalization_stats("image_folder") == normalization_stats("cifar10", "imagenet")
     True
     """
-    check_dataset(name)
+    normalization = resolve_normalization(name, normalization)
     if name == "digits":
         return [127.5] * 3, [127.5] * 3
-    if normalization == "auto" and name == "image_folder":
-        normalization = "imagenet"
     return cifar.normalization_stats(normalization, "cifar10" if name == "image_folder" else name)
 
 
