@@ -24,14 +24,15 @@ __version__ = "0.2.0"
 MODULES = (
     "baselines", "blocks", "callbacks", "checks", "choices", "compression", "convert", "data", "distribute",
     "experiment", "export", "finetune", "flops", "gan", "graph", "lit", "losses", "models", "optimizers", "progress",
-    "quiet", "registration", "reporting", "sections", "settings", "startup", "students", "training", "workdir",
+    "quiet", "registration", "reporting", "section_losses", "sections", "settings", "startup", "students", "training",
+    "workdir",
 )
 NAMES = {
     "CompressResult": "compression",
     "compress": "compression",
     "KDDistiller": "finetune",
     "LITDistiller": "lit",
-    "SectionLosses": "lit",
+    "SectionLosses": "section_losses",
     "TorchSGD": "optimizers",
     "shallower": "students",
 }

@@ -154,7 +154,7 @@ def compress(
             code does because its `requires_grad=False` is never reset.
         section_bn_updates: "full_pass" or "both_passes" (the reference's): whether the
             teacher-fed section calls of the LIT stage update BatchNorm moving statistics
-            too; the gradients are the same (see `lit_tf.lit.SectionLosses`).
+            too; the gradients are the same (see `lit_tf.section_losses.SectionLosses`).
         init_from_teacher: bool, copy the teacher's stem and head into the
             student first (the reference does).
         callbacks: list of extra `keras.callbacks.Callback`, given to both stages.

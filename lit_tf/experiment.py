@@ -48,11 +48,11 @@ from lit_tf.data import cifar
 from lit_tf.data import pipeline
 from lit_tf.data import registry
 from lit_tf.export import QUANTIZATIONS
-from lit_tf.lit import SECTION_BN_UPDATES
 from lit_tf.reporting import accuracy
 from lit_tf.reporting import export_student
 from lit_tf.reporting import model_summaries
 from lit_tf.reporting import model_summary
+from lit_tf.section_losses import SECTION_BN_UPDATES
 
 MODES = ("teacher", "lit", "kd", "fitnets", "scratch", "all")
 STUDENT_INITS = ("random", "teacher_blocks")

@@ -5,10 +5,10 @@ logits in one forward pass. Student section k is fed the teacher's f(k-1) and
 pulled to f(k) by the IR loss; the full student also runs on the input and
 gets the KD loss. The total is `(beta * KD + (1 - beta) * sum_k IR_k) / 2`,
 and only the student's section weights train: its stem and head keep their
-weights and run in inference mode (BatchNorm on moving statistics), as the
-reference code's `student.eval()` then `sections.train()`. The student's own
-`trainable` flags are left as they were: the stem and head are frozen only
-while the training step is traced. When the student's stem is a copy of the
+weights and are called with `training=False` (BatchNorm on moving statistics),
+as the reference code's `student.eval()` then `sections.train()`. One function,
+`LITDistiller.lit_pass`, computes all of a step's forward pass; the student's
+`trainable` flags are never touched. When the student's stem is a copy of the
 teacher's, section 1 runs once for both losses (`shares_first_section`).
 
 Example:
@@ -30,6 +30,7 @@ Example:
 ['accuracy', 'ir_loss', 'ir_loss_1', 'kd_loss', 'loss']
 """
 
+import collections
 import contextlib
 
 import keras
@@ -37,93 +38,10 @@ import keras
 from lit_tf import losses
 from lit_tf import sections
 from lit_tf import settings
-from lit_tf.choices import check_choice
+from lit_tf.section_losses import SectionLosses
 
-SECTION_BN_UPDATES = ("full_pass", "both_passes")
-
-
-class SectionLosses(keras.layers.Layer):
-    """LIT's IR losses: the student's sections fed the frozen teacher's boundary activations.
-
-    Called on a model input, it runs the teacher once for its boundary
-    activations f0..fK and output, feeds f(k-1) (plus optional Gaussian noise
-    while training) to student section k and compares the result with f(k).
-    The teacher is frozen here. Shared by `LITDistiller` and the StarGAN
-    generator distiller.
-
-    Args:
-        teacher, student: functional `keras.Model`s.
-        boundaries: list of str, the teacher's K+1 boundary layer names.
-        student_boundaries: list of str, or `None` for the same names.
-        noise_stddev: float >= 0. seed: int or `None`, for the noise.
-        section_bn_updates: "full_pass" (default): the teacher-fed section calls
-            normalise with their batch statistics, as in training, but leave the
-            BatchNorm moving statistics to the student's own full pass, so the
-            evaluated student uses statistics of what it computes on images;
-            "both_passes": they update them too, as the LIT reference code does.
-            The gradients are the same either way.
-
-    Call returns `(ir_losses, teacher_output)`: a list of K scalars and the
-    teacher's output, both without gradient to the teacher.
-    """
-
-    def __init__(self, teacher, student, boundaries, student_boundaries=None, noise_stddev=0.0, seed=None,
-                 section_bn_updates="full_pass", **kwargs):
-        super().__init__(**kwargs)
-        if noise_stddev < 0:
-            raise ValueError(f"noise_stddev must be >= 0. Received: noise_stddev={noise_stddev}")
-        check_choice("section_bn_updates", section_bn_updates, SECTION_BN_UPDATES)
-        self.section_bn_updates = section_bn_updates
-        self.boundaries = list(boundaries)
-        self.student_boundaries = list(student_boundaries or boundaries)
-        # Each model is cut once, here; LITDistiller and `compress` use these cuts.
-        self.teacher_cut = sections.Sections(teacher, self.boundaries)
-        try:
-            self.student_cut = sections.Sections(student, self.student_boundaries)
-        except ValueError as error:
-            if student_boundaries is not None or "has no layer" not in str(error):
-                raise
-            raise ValueError(f"{error} The student is cut at the teacher's boundary names; if its layers are "
-                             "named otherwise, pass student_boundaries=[...] (its own K+1 names).") from None
-        self.teacher_cut.check_compatible(self.student_cut)
-        sections.freeze(teacher)
-        self.noise_stddev = noise_stddev
-        self.teacher_boundaries = self.teacher_cut.features
-        self.student_sections = self.student_cut.sections
-        self._noise_seed = keras.random.SeedGenerator(seed)
-
-    def _section_input(self, activation, training):
-        if not (training and self.noise_stddev):
-            return activation
-        noise = keras.random.normal(
-            keras.ops.shape(activation), stddev=self.noise_stddev, seed=self._noise_seed
-        )
-        return activation + noise
-
-    def _run_section(self, section, inputs, training):
-        if not training or self.section_bn_updates == "both_passes":
-            return section(inputs, training=training)
-        # The same computation, with the new moving statistics it returns dropped.
-        outputs, _ = section.stateless_call([v.value for v in section.trainable_variables],
-                                            [v.value for v in section.non_trainable_variables],
-                                            inputs, training=True)
-        return outputs
-
-    def teacher_features(self, inputs):
-        """The teacher's boundary activations `[f0, ..., fK]` and output, without gradient."""
-        *features, teacher_output = self.teacher_boundaries(inputs, training=False)
-        return [keras.ops.stop_gradient(f) for f in features], keras.ops.stop_gradient(teacher_output)
-
-    def ir_loss(self, features, k, training):
-        """Section k's IR loss (from 0): fed the teacher's f(k), compared with f(k+1)."""
-        section = self.student_sections[k]
-        return losses.ir_loss(features[k + 1],
-                              self._run_section(section, self._section_input(features[k], training), training))
-
-    def call(self, inputs, training=None):
-        features, teacher_output = self.teacher_features(inputs)
-        ir_losses = [self.ir_loss(features, k, training) for k in range(len(self.student_sections))]
-        return ir_losses, teacher_output
+LITPass = collections.namedtuple("LITPass", ["logits", "ir_losses", "teacher_logits"])
+LITPass.__doc__ = """A LIT step's forward pass: the student's logits, the K IR losses, the teacher's logits."""
 
 
 @keras.saving.register_keras_serializable(package="lit_tf")
@@ -134,9 +52,14 @@ class LITDistiller(keras.Model):
     `evaluate` work as for any Keras model. Logs `loss`, `kd_loss`, `ir_loss`
     and `ir_loss_1` .. `ir_loss_K`.
 
+    A training step is `lit_pass` (the teacher's boundaries and logits, the
+    teacher-fed sections' IR losses, the student's logits with its stem and head
+    called with `training=False`), then `compute_loss` on its result; metrics
+    see the logits.
+
     Args:
         teacher: `keras.Model`, functional, trained; frozen here.
-        student: `keras.Model`, functional; its stem and head are frozen here.
+        student: `keras.Model`, functional; only its sections train here.
         boundaries: list of str, the teacher's K+1 boundary layer names.
         student_boundaries: list of str, or `None` for the same names.
         beta: float in [0, 1], the weight of the KD loss against the IR loss.
@@ -190,14 +113,15 @@ class LITDistiller(keras.Model):
         self.section_bn_updates = section_bn_updates
 
         student_cut = self.section_losses.student_cut
-        self._stem_and_head = student_cut.stem_layers + student_cut.head_layers
+        self._student_stem = student_cut.stem
         try:
             self._student_head = student_cut.head
-        except ValueError:
-            self._student_head = None  # the head needs more than the last boundary: no shared pass
+        except ValueError as error:
+            raise ValueError(f"{error} LIT runs the student's head, frozen, on its last section's output: "
+                             "choose a last boundary that every path to the output passes through.") from None
+        self._stem_and_head = student_cut.stem_layers + student_cut.head_layers
         self._shared_first_section = False  # decided when the training function is made
-        self._in_train_step = False
-        self._step_losses = None  # (logits, (ir_losses, teacher_logits)) of the step's shared pass
+        self._tracing_train_step = False  # `call` gives the whole `LITPass` to Keras' train_step
         self._kd_loss = losses.KDLoss(temperature, alpha)
 
         self.kd_loss_tracker = keras.metrics.Mean(name="kd_loss")
@@ -254,11 +178,7 @@ class LITDistiller(keras.Model):
 
     @property
     def non_trainable_weights(self):
-        """Every other weight (teacher, student stem and head, statistics), whatever the flags.
-
-        Keeps the split fixed while `stem_and_head_frozen` flips the flags inside a step: the
-        JAX trainer passes the variables in as two lists made before the step.
-        """
+        """Every other weight (teacher, student stem and head, statistics), whatever the flags."""
         return self._not_trained(self.weights)
 
     @property
@@ -267,9 +187,11 @@ class LITDistiller(keras.Model):
 
     @contextlib.contextmanager
     def stem_and_head_frozen(self):
-        """Within it, the student's stem and head are frozen (BatchNorm in inference mode), as
-        in a LIT step; the user's `trainable` flags come back after. `train_step` uses it while
-        it is traced, so the student is left as it was.
+        """Within it, the student's own graph runs its stem and head as a LIT step does.
+
+        For code that calls `distiller.student` itself: the stem and head layers are frozen
+        (BatchNorm on moving statistics) and the user's `trainable` flags come back after.
+        The distiller's own step never needs it: `lit_pass` calls them with `training=False`.
         """
         flags = [layer.trainable for layer in self._stem_and_head]
         for layer in self._stem_and_head:
@@ -288,12 +210,11 @@ class LITDistiller(keras.Model):
         section 1 and the full pass compute the same tensor. The step then computes it once
         and both the IR loss and the rest of the student flow through it: the same loss and
         gradients, one of the 2K section passes fewer. It needs no noise on the teacher's
-        activations, `section_bn_updates="full_pass"` (the reference's "both_passes" moves the
-        BatchNorm statistics twice) and a head cut at the last boundary. Checked each time the
-        training function is made (`fit`, `train_on_batch`), from the weights then.
+        activations and `section_bn_updates="full_pass"` (the reference's "both_passes" moves
+        the BatchNorm statistics twice). Checked each time the training function is made
+        (`fit`, `train_on_batch`), from the weights then.
         """
         return (self.noise_stddev == 0 and self.section_bn_updates == "full_pass"
-                and self._student_head is not None
                 and self.section_losses.student_cut.same_stem(self.section_losses.teacher_cut))
 
     def make_train_function(self, force=False):
@@ -303,36 +224,46 @@ class LITDistiller(keras.Model):
         return super().make_train_function(force=force)
 
     def train_step(self, *args):
-        # `(data)` on TensorFlow and torch, `(state, data)` on JAX.
-        with self.stem_and_head_frozen():
-            self._in_train_step = True
-            try:
-                return super().train_step(*args)
-            finally:
-                self._in_train_step = False
+        # Keras' own step (`(data)` on TensorFlow and torch, `(state, data)` on JAX); while it is
+        # traced, `call(x, training=True)` returns the `LITPass` that `compute_loss` then reads.
+        self._tracing_train_step = True
+        try:
+            return super().train_step(*args)
+        finally:
+            self._tracing_train_step = False
 
     def call(self, inputs, training=None):
-        if training and self._in_train_step and self._shared_first_section:
-            logits, step_losses = self._shared_pass(inputs)
-            self._step_losses = (logits, step_losses)
-            return logits
-        return self.student(inputs, training=training)
+        if not training:
+            return self.student(inputs, training=training)
+        if self._tracing_train_step:
+            return self.lit_pass(inputs)
+        return self._student_logits(self._student_stem(inputs, training=False))
 
-    def _shared_pass(self, inputs):
-        """The student's logits and `(ir_losses, teacher_logits)`, section 1 computed once.
-
-        The student runs from the teacher's f0 (equal to its own stem's output, see
-        `shares_first_section`); its section 1 output serves the first IR loss as well.
-        """
-        features, teacher_logits = self.section_losses.teacher_features(inputs)
-        first = self.section_losses.student_sections[0](features[0], training=True)
-        ir_losses = [losses.ir_loss(features[1], first)]
-        ir_losses += [self.section_losses.ir_loss(features, k, True)
-                      for k in range(1, len(self.section_losses.student_sections))]
-        outputs = first
-        for section in self.section_losses.student_sections[1:]:
+    def _student_logits(self, stem_output, first=0):
+        """The student from its stem's output on, sections `first`.. in training mode, the head frozen."""
+        outputs = stem_output
+        for section in self.section_losses.student_sections[first:]:
             outputs = section(outputs, training=True)
-        return self._student_head(outputs, training=True), (ir_losses, teacher_logits)
+        return self._student_head(outputs, training=False)
+
+    def lit_pass(self, inputs):
+        """A LIT training step's forward pass on `inputs`, as a `LITPass`.
+
+        The frozen teacher gives its boundaries f0..fK and logits; student section k, fed
+        f(k-1), gives IR loss k; the student runs on the input, its stem and head with
+        `training=False`. With `shares_first_section`, section 1's output on f0 serves both
+        the first IR loss and the student's own pass. Otherwise the student's pass runs first,
+        as the reference's `lit_epoch` (the order matters to "both_passes" statistics).
+        """
+        section_losses = self.section_losses
+        if not self._shared_first_section:
+            logits = self._student_logits(self._student_stem(inputs, training=False))
+            ir_losses, teacher_logits = section_losses(inputs, training=True)
+            return LITPass(logits, ir_losses, teacher_logits)
+        features, teacher_logits = section_losses.teacher_features(inputs)
+        first = section_losses.student_sections[0](features[0], training=True)
+        ir_losses = [losses.ir_loss(features[1], first), *section_losses.ir_losses(features, True, first=1)]
+        return LITPass(self._student_logits(first, first=1), ir_losses, teacher_logits)
 
     def compile(self, optimizer="sgd", loss=None, metrics=None, **kwargs):
         """Keras' `compile`; LIT's loss is its own, so `loss` (and `loss_weights`) are refused."""
@@ -349,18 +280,21 @@ class LITDistiller(keras.Model):
         if self.built:  # so the file's optimizer state has variables to load into
             self.optimizer.build(self.trainable_variables)
 
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Keras' `compute_metrics` on the student's logits (of a `LITPass` too)."""
+        logits = y_pred.logits if isinstance(y_pred, LITPass) else y_pred
+        return super().compute_metrics(x, y, logits, sample_weight=sample_weight)
+
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """LIT's loss from a `LITPass` (a training step), or from the student's logits and `x`."""
         if sample_weight is not None:
             raise ValueError("LITDistiller weighs every sample the same: fit without sample_weight or "
                              "class_weight (or drop the third element of (x, y, sample_weight) batches).")
         if y_pred is None:
             y_pred = self(x, training=training)
-        shared, self._step_losses = self._step_losses, None
-        if training and shared is not None and shared[0] is y_pred:
-            ir_losses, teacher_logits = shared[1]  # from this step's shared pass (`call`)
-        else:
-            ir_losses, teacher_logits = self.section_losses(x, training=training)
-        ir_loss = keras.ops.sum(keras.ops.stack(ir_losses))
+        if not isinstance(y_pred, LITPass):  # evaluation, or a caller's own logits
+            y_pred = LITPass(y_pred, *self.section_losses(x, training=training))
+        ir_loss = keras.ops.sum(keras.ops.stack(y_pred.ir_losses))
         kd_loss = 0.0
         if self.beta > 0:
             if y is None and self.alpha > 0:
@@ -368,7 +302,7 @@ class LITDistiller(keras.Model):
                     f"LITDistiller needs labels for the hard-label part of the KD "
                     f"loss (alpha={self.alpha}): pass (x, y), or set alpha=0."
                 )
-            kd_loss = self._kd_loss(y, teacher_logits, y_pred)
+            kd_loss = self._kd_loss(y, y_pred.teacher_logits, y_pred.logits)
         total = (self.beta * kd_loss + (1.0 - self.beta) * ir_loss) / 2.0
         if training:
             total = total + losses.l2_penalty(self.trainable_weights, self.weight_decay)
@@ -377,6 +311,6 @@ class LITDistiller(keras.Model):
         replicas = losses.replica_count()
         self.kd_loss_tracker.update_state(kd_loss * replicas)
         self.ir_loss_tracker.update_state(ir_loss * replicas)
-        for tracker, value in zip(self.ir_loss_trackers, ir_losses):
+        for tracker, value in zip(self.ir_loss_trackers, y_pred.ir_losses):
             tracker.update_state(value * replicas)
         return total

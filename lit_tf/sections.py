@@ -99,8 +99,13 @@ class Sections:
         return inputs[0] if len(inputs) == 1 else inputs
 
     @functools.cached_property
+    def stem(self):
+        """The stem as a model: the model's input in, the first boundary's output out."""
+        return keras.Model(self._inputs, self.tensors[0], name=f"{self.model.name}_stem")
+
+    @functools.cached_property
     def _layers(self):
-        stem = _without_inputs(keras.Model(self._inputs, self.tensors[0]).layers)
+        stem = _without_inputs(self.stem.layers)
         section_layers = [_without_inputs(section.layers) for section in self.sections]
         inside = {id(layer) for layer in stem}
         inside.update(id(layer) for layers in section_layers for layer in layers)

@@ -27,7 +27,7 @@ from lit_tf import optimizers  # noqa: E402
 from lit_tf import reporting  # noqa: E402
 from lit_tf.data import cifar  # noqa: E402
 from lit_tf.data import pipeline  # noqa: E402
-from lit_tf.lit import SECTION_BN_UPDATES  # noqa: E402
+from lit_tf.section_losses import SECTION_BN_UPDATES  # noqa: E402
 
 if __package__:  # trainers.* in a checkout, lit_tf_trainers.* when installed
     from . import config_flags  # noqa: E402

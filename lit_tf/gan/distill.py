@@ -4,7 +4,7 @@
 generator, as the paper's StarGAN experiment (Koratana et al. 2019, section 5.3):
 
 - `method="lit"`: the student's trunk sections are fed the teacher's trunk activations and
-  pulled to the next ones (`lit_tf.lit.SectionLosses`, the IR losses of the CIFAR
+  pulled to the next ones (`lit_tf.section_losses.SectionLosses`, the IR losses of the CIFAR
   distiller); the student's stem (down-sampling) and head (up-sampling), copies of the
   teacher's, stay frozen.
 - `method="l2"`: the paper's L2 baseline, only the final image is matched,
@@ -38,7 +38,7 @@ import keras
 from lit_tf import sections
 from lit_tf.choices import check_choice
 from lit_tf.gan.stargan_training import StarGAN
-from lit_tf.lit import SectionLosses
+from lit_tf.section_losses import SectionLosses
 
 METHODS = ("lit", "l2")
 
