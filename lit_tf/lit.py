@@ -160,13 +160,7 @@ class LITDistiller(keras.Model):
     @property
     def trainable_weights(self):
         """The student's section weights: all that the LIT stage trains."""
-        seen, weights = set(), []
-        for section in self.section_losses.student_sections:
-            for weight in section.trainable_weights:
-                if id(weight) not in seen:
-                    seen.add(id(weight))
-                    weights.append(weight)
-        return weights
+        return self.section_losses.student_cut.trainable_section_weights
 
     @property
     def trainable_variables(self):

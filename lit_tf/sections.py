@@ -123,6 +123,14 @@ class Sections:
         return self._layers[1]
 
     @property
+    def trainable_section_weights(self):
+        """The sections' trainable weights, each once, in section order: what LIT trains."""
+        seen, weights = set(), []
+        for section in self.sections:
+            weights += [w for w in section.trainable_weights if id(w) not in seen and not seen.add(id(w))]
+        return weights
+
+    @property
     def head_layers(self):
         """The layers after the last boundary, in graph order."""
         return self._layers[2]

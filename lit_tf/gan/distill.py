@@ -6,7 +6,7 @@ generator, as the paper's StarGAN experiment (Koratana et al. 2019, section 5.3)
 - `method="lit"`: the student's trunk sections are fed the teacher's trunk activations and
   pulled to the next ones (`lit_tf.section_losses.SectionLosses`, the IR losses of the CIFAR
   distiller); the student's stem (down-sampling) and head (up-sampling), copies of the
-  teacher's, stay frozen.
+  teacher's, keep their weights (only the sections train; the student's flags are left as they were).
 - `method="l2"`: the paper's L2 baseline, only the final image is matched,
   `mean((G_s(x, c) - G_t(x, c))^2)`; the whole student trains.
 
@@ -83,7 +83,6 @@ class GeneratorDistiller(StarGAN):
         self.beta = beta
         if method == "lit":
             self.section_losses = SectionLosses(teacher, student, boundaries, student_boundaries, noise_stddev, seed)
-            self.section_losses.student_cut.freeze_stem_and_head()
         else:
             sections.freeze(teacher)
             teacher_shape, student_shape = tuple(teacher.outputs[0].shape), tuple(student.outputs[0].shape)
@@ -94,6 +93,13 @@ class GeneratorDistiller(StarGAN):
     @property
     def student(self):
         return self.generator
+
+    @property
+    def trained_generator_weights(self):
+        """LIT trains the student's sections (its stem and head keep the teacher's weights); L2 all of it."""
+        if self.method != "lit":
+            return self.generator.trainable_variables
+        return self.section_losses.student_cut.trainable_section_weights
 
     def _distillation_loss(self, image, target, fake):
         inputs = [image, target]

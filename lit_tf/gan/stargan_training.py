@@ -65,13 +65,18 @@ class StarGAN(keras.Model):
         self.g_optimizer = g_optimizer
         self.d_optimizer = d_optimizer
         # Built here, so the generator's conditional update creates no variables inside the step.
-        self.g_optimizer.build(self.generator.trainable_variables)
+        self.g_optimizer.build(self.trained_generator_weights)
         if self.discriminator is not None:
             self.d_optimizer.build(self.discriminator.trainable_variables)
 
     def build(self, input_shape=None):
         # The networks are functional models, built when made; nothing is left to build here.
         self.built = True
+
+    @property
+    def trained_generator_weights(self):
+        """The generator weights its step trains: all its trainable ones (a distiller trains fewer)."""
+        return self.generator.trainable_variables
 
     @property
     def metrics(self):
@@ -108,13 +113,13 @@ class StarGAN(keras.Model):
     def _generator_step(self, image, label, target):
         with tf.GradientTape() as tape:
             total, parts = self.generator_objective(image, label, target)
-        weights = self.generator.trainable_variables
+        weights = self.trained_generator_weights
         self.g_optimizer.apply(tape.gradient(total, weights), weights)
         return parts
 
     def train_step(self, data):
-        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
-        image, label, target = x if y is None else (x, y, sample_weight)  # train_on_batch(x) or fit(x, y, w)
+        # A dataset's batch comes as `(image, label, target)`; fit(batch) and train_on_batch(batch) wrap it.
+        image, label, target = data if len(data) == 3 and data[1] is not None else data[0]
         if self.discriminator is None:
             logs, generator_turn = {}, tf.constant(True)
             generator_logs = self._generator_step(image, label, target)

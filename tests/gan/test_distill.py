@@ -49,6 +49,7 @@ def test_lit_lowers_each_trunk_ir_loss_and_moves_only_the_student_trunk():
     assert all(np.array_equal(teacher_before[name], teacher_after[name]) for name in teacher_before)
     trunk_after = test_case.weights_by_name(trunk)
     assert all(not np.array_equal(trunk_before[name], trunk_after[name]) for name in trunk_before)
+    assert all(layer.trainable for layer in student.layers)  # only the sections trained; no flag was set
 
 
 def test_the_l2_baseline_brings_the_student_image_towards_the_teacher_image():
