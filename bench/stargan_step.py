@@ -51,7 +51,7 @@ FLAGS = flags.FLAGS
 def _model(row):
     import keras
 
-    from lit_tf import sections
+    from lit_tf import weight_copy
     from lit_tf.gan.distill import GeneratorDistiller
     from lit_tf.gan.stargan_training import StarGAN
     from lit_tf.models import stargan
@@ -71,7 +71,7 @@ def _model(row):
         model.compile(adam(), adam())
         return model
     teacher, student = generator(FLAGS.teacher_blocks), generator(FLAGS.student_blocks)
-    sections.copy_stem_and_head(teacher, student, teacher.boundaries)
+    weight_copy.copy_stem_and_head(teacher, student, teacher.boundaries)
     beta = 0.5 if row == "lit_gan" else 0.0
     model = GeneratorDistiller(teacher, student, discriminator() if beta else None, beta=beta,
                                n_critic=FLAGS.n_critic)

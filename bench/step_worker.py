@@ -46,7 +46,7 @@ def step_functions(teacher_arch, student_arch, image_size, batch_size, weights_d
     from lit_tf import KDDistiller
     from lit_tf import LITDistiller
     from lit_tf import models
-    from lit_tf import sections
+    from lit_tf import weight_copy
     from lit_tf.baselines import L2Regularized
 
     shape = (image_size, image_size, 3)
@@ -73,7 +73,7 @@ def step_functions(teacher_arch, student_arch, image_size, batch_size, weights_d
 
     def lit_student():  # as `compress` and the trainers start it: stem and head copied from the teacher
         model = student()
-        sections.copy_stem_and_head(teacher, model, BOUNDARIES)
+        weight_copy.copy_stem_and_head(teacher, model, BOUNDARIES)
         return model
 
     lit = LITDistiller(teacher, lit_student(), BOUNDARIES, weight_decay=1e-4)

@@ -29,6 +29,7 @@ import keras
 from lit_tf import optimizers
 from lit_tf import sections
 from lit_tf import settings
+from lit_tf import trainability
 from lit_tf.finetune import accuracy_metric
 from lit_tf.finetune import finetune_with_kd
 from lit_tf.losses import l2_penalty
@@ -103,7 +104,7 @@ class HintDistiller(keras.distillation.Distiller):
                 loss=keras.losses.MeanSquaredError(), teacher_layer_name=hint_layer,
                 student_layer_name=student_hint_layer),
             student_loss_weight=0.0, **kwargs)
-        sections.freeze(teacher)  # Distiller's own freeze misses a teacher reloaded frozen
+        trainability.freeze(teacher)  # Distiller's own freeze misses a teacher reloaded frozen
 
     @property
     def metrics(self):

@@ -26,6 +26,7 @@ import keras
 from lit_tf import graph
 from lit_tf import optimizers
 from lit_tf import settings
+from lit_tf import weight_copy
 from lit_tf.checks import as_batches
 from lit_tf.checks import check_data
 from lit_tf.checks import check_logits
@@ -210,7 +211,7 @@ def compress(
                       "val_data" if val_data is not None else "train_data")
     if init_from_teacher:
         try:
-            student_cut.copy_stem_and_head_from(lit.section_losses.teacher_cut)
+            weight_copy.copy_stem_and_head_between(lit.section_losses.teacher_cut, student_cut)
         except ValueError as error:
             raise ValueError(
                 f"{error} Pass init_from_teacher=False to keep the student's own stem and head."
@@ -232,7 +233,7 @@ def compress(
     if verbose:
         trained = "whole student" if finetune_stem_and_head else "sections (stem and head frozen, as the reference)"
         print(f"[lit_tf] Stage 2/2, fine-tune: {finetune_epochs} epochs, {trained}")
-    student_cut.freeze_stem_and_head(frozen=False)
+    student_cut.unfreeze_stem_and_head()
     if not finetune_stem_and_head:
         student_cut.freeze_stem_and_head_weights()
     try:
@@ -242,7 +243,7 @@ def compress(
             alpha=alpha, momentum=momentum, weight_decay=weight_decay, optimizer=optimizer, **fit_kwargs,
         )
     finally:
-        student_cut.freeze_stem_and_head(frozen=False)
+        student_cut.unfreeze_stem_and_head()
     # Ready for `student.evaluate(test_data)`: its loss and accuracy on integer class ids.
     student.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=[accuracy_metric()])
     if verbose and summary:

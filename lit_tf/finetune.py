@@ -24,10 +24,11 @@ Example:
 
 import keras
 
+from lit_tf import distiller_config
 from lit_tf import losses
 from lit_tf import optimizers
-from lit_tf import sections
 from lit_tf import settings
+from lit_tf import trainability
 from lit_tf.training import fit_stage
 
 
@@ -61,7 +62,7 @@ class KDDistiller(keras.distillation.Distiller):
             name=name,
             **kwargs,
         )
-        sections.freeze(teacher)  # Distiller's own freeze misses a teacher reloaded frozen
+        trainability.freeze(teacher)  # Distiller's own freeze misses a teacher reloaded frozen
         self.temperature = temperature
         self.alpha = alpha
         self.weight_decay = weight_decay
@@ -89,7 +90,7 @@ class KDDistiller(keras.distillation.Distiller):
 
     @classmethod
     def from_config(cls, config):
-        return sections.distiller_from_config(cls, config)
+        return distiller_config.from_config(cls, config)
 
     def compile(self, optimizer="sgd", loss=None, metrics=None, **kwargs):
         loss = loss or keras.losses.SparseCategoricalCrossentropy(from_logits=True)

@@ -35,9 +35,10 @@ import contextlib
 
 import keras
 
+from lit_tf import distiller_config
 from lit_tf import losses
-from lit_tf import sections
 from lit_tf import settings
+from lit_tf import trainability
 from lit_tf.section_losses import SectionLosses
 
 LITPass = collections.namedtuple("LITPass", ["logits", "ir_losses", "teacher_logits"])
@@ -150,7 +151,7 @@ class LITDistiller(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        return sections.distiller_from_config(cls, config)
+        return distiller_config.from_config(cls, config)
 
     def build(self, input_shape=None):
         # Teacher and student are functional models, built when made: nothing to create here
@@ -189,12 +190,12 @@ class LITDistiller(keras.Model):
         """
         flags = [layer.trainable for layer in self._stem_and_head]
         for layer in self._stem_and_head:
-            sections.set_trainable(layer, False)
+            trainability.set_trainable(layer, False)
         try:
             yield
         finally:
             for layer, flag in zip(self._stem_and_head, flags):
-                sections.set_trainable(layer, flag)
+                trainability.set_trainable(layer, flag)
 
     def shares_first_section(self):
         """Whether a training step can run the student's first section once for both losses.

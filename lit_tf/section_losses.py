@@ -23,6 +23,7 @@ import keras
 
 from lit_tf import losses
 from lit_tf import sections
+from lit_tf import trainability
 from lit_tf.choices import check_choice
 
 SECTION_BN_UPDATES = ("full_pass", "both_passes")
@@ -61,16 +62,16 @@ class SectionLosses(keras.layers.Layer):
         self.section_bn_updates = section_bn_updates
         self.boundaries = list(boundaries)
         self.student_boundaries = list(student_boundaries or boundaries)
-        self.teacher_cut = sections.Sections(teacher, self.boundaries)
+        self.teacher_cut = sections.Sections.of(teacher, self.boundaries)
         try:
-            self.student_cut = sections.Sections(student, self.student_boundaries)
+            self.student_cut = sections.Sections.of(student, self.student_boundaries)
         except ValueError as error:
             if student_boundaries is not None or "has no layer" not in str(error):
                 raise
             raise ValueError(f"{error} The student is cut at the teacher's boundary names; if its layers are "
                              "named otherwise, pass student_boundaries=[...] (its own K+1 names).") from None
         self.teacher_cut.check_compatible(self.student_cut)
-        sections.freeze(teacher)
+        trainability.freeze(teacher)
         self.noise_stddev = noise_stddev
         self.teacher_boundaries = self.teacher_cut.features
         self.student_sections = self.student_cut.sections

@@ -19,13 +19,15 @@ Example:
 ['section_1']
 """
 
-import copy
 import functools
 
 import keras
 
+from lit_tf import trainability
 from lit_tf.blocks import find_boundaries  # noqa: F401  (proposes the boundaries this module cuts at)
 from lit_tf.graph import boundary_tensors
+
+_CUTS = "_lit_tf_cuts"  # the model's attribute holding its cuts, `{boundaries: Sections}` (`Sections.of`)
 
 
 def _check_count(boundaries):
@@ -69,9 +71,21 @@ class Sections:
     >>> teacher_cut.check_compatible(student_cut)
     >>> [section.name for section in student_cut.sections]
     ['section_1', 'section_2', 'section_3']
-    >>> len(student_cut.copy_stem_and_head_from(teacher_cut))  # conv, BN; dense
-    3
+    >>> sections.Sections.of(student, student.boundaries) is sections.Sections.of(student, student.boundaries)
+    True
     """
+
+    @classmethod
+    def of(cls, model, boundaries):
+        """`model`'s cut at `boundaries`, made on first use and reused after (a functional graph never changes)."""
+        cuts = getattr(model, _CUTS, None)
+        if cuts is None:
+            cuts = {}
+            object.__setattr__(model, _CUTS, cuts)  # past Keras' attribute tracking: not a layer or weight
+        key = tuple(boundaries)
+        if key not in cuts:
+            cuts[key] = cls(model, boundaries)
+        return cuts[key]
 
     def __init__(self, model, boundaries):
         _check_count(boundaries)
@@ -196,42 +210,25 @@ class Sections:
                 return False
         return True
 
-    def copy_stem_and_head_from(self, teacher):
-        """Initialises this model's stem and head with the weights of `teacher`'s (a `Sections`).
-
-        Layers are paired in graph order; the stems (and heads) must hold the same weight
-        shapes, as in the reference, where the student is the same family at a smaller depth.
-
-        Returns:
-            list of str: the names of this model's layers that were copied.
-        """
-        return (_copy_layers("stem", teacher.stem_layers, self.stem_layers)
-                + _copy_layers("head", teacher.head_layers, self.head_layers))
+    def unfreeze_stem_and_head(self):
+        """Makes the stem and head layers and their weights trainable again."""
+        trainability.set_layers_trainable(self.stem_layers + self.head_layers, True)
 
     def freeze_stem_and_head(self, frozen=True):
-        """Sets `trainable=not frozen` on the stem and head layers.
+        """Freezes the stem and head layers: no training, BatchNorm in inference mode.
 
-        Frozen BatchNormalization layers run in inference mode, as the reference code's
-        `student.eval()` does during the LIT stage. `frozen=False` undoes it (setting
-        `model.trainable = True` does not reach layers frozen one by one while the model
-        itself is still trainable).
+        This is the reference code's `student.eval()` for them. `frozen=False` is
+        `unfreeze_stem_and_head()` (setting `model.trainable = True` does not reach layers
+        frozen one by one while the model itself is still trainable).
         """
-        for layer in self.stem_layers + self.head_layers:
-            set_trainable(layer, not frozen)
+        trainability.set_layers_trainable(self.stem_layers + self.head_layers, not frozen)
 
     def freeze_stem_and_head_weights(self):
-        """Stops the stem's and head's weights from training; their layers stay in training mode.
+        """The reference's fine-tune: stem and head weights frozen, their layers in training mode.
 
-        The LIT reference's fine-tune: `requires_grad=False` left from the LIT stage keeps
-        the stem and head weights unchanged (no gradient, no weight decay), while
-        `student.train()` puts every BatchNorm in training mode, so the stem's normalises
-        with batch statistics and updates its moving ones. Undo with
-        `freeze_stem_and_head(frozen=False)`.
+        See `trainability.freeze_weights_only`; `unfreeze_stem_and_head()` undoes it.
         """
-        for layer in self.stem_layers + self.head_layers:
-            set_trainable(layer, True)
-            for variable in layer.trainable_weights:
-                variable.trainable = False
+        trainability.freeze_weights_only(self.stem_layers + self.head_layers)
 
 
 def cut(model, boundaries):
@@ -248,18 +245,18 @@ def cut(model, boundaries):
     Raises:
         ValueError: see `Sections`.
     """
-    return Sections(model, boundaries).sections
+    return Sections.of(model, boundaries).sections
 
 
 def boundary_model(model, boundaries):
     """Returns a model computing `[f0, ..., fK, outputs]` in one forward pass (`Sections.features`)."""
-    return Sections(model, boundaries).features
+    return Sections.of(model, boundaries).features
 
 
 def check_compatible(teacher, student, teacher_boundaries, student_boundaries):
     """Raises `ValueError` unless every boundary shape matches (`Sections.check_compatible`)."""
     _check_same_count(teacher_boundaries, student_boundaries)
-    Sections(teacher, teacher_boundaries).check_compatible(Sections(student, student_boundaries))
+    Sections.of(teacher, teacher_boundaries).check_compatible(Sections.of(student, student_boundaries))
 
 
 def _without_inputs(layers):
@@ -273,76 +270,5 @@ def split_layers(model, boundaries):
         tuple `(stem, sections, head)`: lists of layers in graph order,
         `sections` holding one list per section.
     """
-    cut_model = Sections(model, boundaries)
+    cut_model = Sections.of(model, boundaries)
     return cut_model.stem_layers, cut_model.section_layers, cut_model.head_layers
-
-
-def distiller_from_config(cls, config):
-    """`cls(**config)` with its serialized `teacher` and `student` rebuilt: the distillers' `from_config`."""
-    config = copy.deepcopy(config)  # Keras' deserialisation edits the nested dicts it is given
-    for name in ("teacher", "student"):
-        config[name] = keras.saving.deserialize_keras_object(config[name])
-    return cls(**config)
-
-
-def set_trainable(layer, value):
-    """`layer.trainable = value` that always reaches the layer's variables.
-
-    Keras 3.15 on TensorFlow skips an attribute assignment that does not change the
-    value (`self.x = self.x`), so `layer.trainable = True` on a trainable layer leaves
-    variables frozen one by one (`freeze_stem_and_head_weights`) frozen.
-    """
-    layer.trainable = not value
-    layer.trainable = value
-
-
-def freeze(model):
-    """Makes every layer and weight of `model` non-trainable, whatever state it came in.
-
-    `model.trainable = False` alone is not enough for a model loaded from a
-    `.keras` file that was saved frozen: Keras 3.15 restores it with
-    `trainable == False` on the model but trainable layers and weights, and
-    setting `False` again changes nothing, so a distiller's optimizer would
-    train the "frozen" teacher. Each layer is set explicitly.
-    """
-    set_trainable(model, False)
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            freeze(layer)
-        else:
-            set_trainable(layer, False)
-
-
-def _copy_layers(part, teacher_layers, student_layers):
-    teacher_layers = [layer for layer in teacher_layers if layer.weights]
-    student_layers = [layer for layer in student_layers if layer.weights]
-    teacher_shapes = [[tuple(w.shape) for w in layer.weights] for layer in teacher_layers]
-    student_shapes = [[tuple(w.shape) for w in layer.weights] for layer in student_layers]
-    if teacher_shapes != student_shapes:
-        raise ValueError(
-            f"The student's {part} cannot start as a copy of the teacher's: "
-            f"their weights differ. Teacher {part}: "
-            f"{[layer.name for layer in teacher_layers]} with shapes "
-            f"{teacher_shapes}; student {part}: "
-            f"{[layer.name for layer in student_layers]} with shapes "
-            f"{student_shapes}."
-        )
-    for source, target in zip(teacher_layers, student_layers):
-        target.set_weights(source.get_weights())
-    return [layer.name for layer in student_layers]
-
-
-def copy_stem_and_head(teacher, student, boundaries, student_boundaries=None):
-    """Initialises the student's stem and head with the teacher's weights.
-
-    Args:
-        teacher: `keras.Model`, functional.
-        student: `keras.Model`, functional.
-        boundaries: list of str, the teacher's boundary layer names.
-        student_boundaries: list of str, or `None` to use `boundaries`.
-
-    Returns:
-        list of str: the names of the student layers that were copied
-        (`Sections.copy_stem_and_head_from`).
-    """
-    return Sections(student, student_boundaries or boundaries).copy_stem_and_head_from(Sections(teacher, boundaries))

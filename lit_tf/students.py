@@ -22,11 +22,11 @@ import keras
 import numpy as np
 
 from lit_tf import graph
+from lit_tf import weight_copy
 from lit_tf.blocks import Block  # noqa: F401  (what find_blocks lists)
 from lit_tf.blocks import find_blocks
 from lit_tf.blocks import find_boundaries
 from lit_tf.choices import check_choice
-from lit_tf.sections import Sections
 
 INITS = ("teacher", "random")
 
@@ -127,7 +127,7 @@ def shallower(teacher, keep, boundaries=None, init="teacher", name=None):
         for layer, clone in pairs:
             clone.set_weights(layer.get_weights())
     else:
-        Sections(student, boundaries).copy_stem_and_head_from(Sections(teacher, boundaries))
+        weight_copy.copy_stem_and_head(teacher, student, boundaries)
     return student
 
 

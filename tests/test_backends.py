@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from lit_tf import models
-from lit_tf import sections
+from lit_tf import weight_copy
 from tests import test_case
 from tests.backends import lit_on_backend
 
@@ -34,7 +34,7 @@ def _run_on(backend, *paths):
 def test_jax_gives_tensorflows_losses_and_trains_only_the_sections(tmp_path):
     teacher = models.get("resnet8", num_classes=4, image_shape=(8, 8, 3))  # the smallest pair: compiling is the cost
     student = models.get("resnet8", num_classes=4, image_shape=(8, 8, 3))
-    sections.copy_stem_and_head(teacher, student, teacher.boundaries)
+    weight_copy.copy_stem_and_head(teacher, student, teacher.boundaries)
     x, y = test_case.tiny_data(n=32, image_size=8)
     arrays = str(tmp_path / "arrays.npz")
     lit_on_backend.save_arrays(arrays, teacher, student, x, y)

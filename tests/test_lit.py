@@ -7,6 +7,7 @@ import tensorflow as tf
 
 from lit_tf import LITDistiller
 from lit_tf import sections
+from lit_tf import weight_copy
 from tests import test_case
 
 B = test_case.BOUNDARIES
@@ -30,7 +31,7 @@ def test_lit_lowers_every_ir_loss_and_the_validation_loss_and_freezes_the_rest(s
     x, y = test_case.tiny_data(64)
     teacher = _trained_teacher(x, y)
     _, student = _pair()
-    sections.copy_stem_and_head(teacher, student, B)
+    weight_copy.copy_stem_and_head(teacher, student, B)
     stem, _, head = sections.split_layers(student, B)
     frozen_before = test_case.weights_by_name(stem + head)  # BN moving stats included
     teacher_before = test_case.weights_by_name(teacher.layers)
@@ -68,7 +69,7 @@ def _two_steps(initial, x, y, shared):
 def test_a_copied_stem_lets_the_step_run_section_one_once_with_the_same_losses_and_weights():
     x, y = test_case.tiny_data(8)
     teacher, student = _pair()
-    sections.copy_stem_and_head(teacher, student, B)
+    weight_copy.copy_stem_and_head(teacher, student, B)
     initial = (teacher.get_weights(), student.get_weights())
     shared, shared_logs, shared_weights = _two_steps(initial, x, y, shared=True)
     assert shared._shared_first_section
@@ -84,7 +85,7 @@ def test_a_copied_stem_lets_the_step_run_section_one_once_with_the_same_losses_a
 
 def test_the_shared_step_does_not_run_the_separate_section_passes():
     teacher, student = _pair()
-    sections.copy_stem_and_head(teacher, student, B)
+    weight_copy.copy_stem_and_head(teacher, student, B)
     distiller = LITDistiller(teacher, student, B)
     distiller.compile("sgd")
     calls, separate = [], distiller.section_losses.call
@@ -98,7 +99,7 @@ def test_the_shared_step_does_not_run_the_separate_section_passes():
 def test_section_one_runs_twice_when_the_stems_differ_or_noise_is_added():
     teacher, student = _pair()
     assert not LITDistiller(teacher, student, B).shares_first_section()  # stems initialised apart
-    sections.copy_stem_and_head(teacher, student, B)
+    weight_copy.copy_stem_and_head(teacher, student, B)
     assert LITDistiller(teacher, student, B).shares_first_section()
     assert not LITDistiller(teacher, student, B, noise_stddev=0.1).shares_first_section()
     assert not LITDistiller(teacher, student, B, section_bn_updates="both_passes").shares_first_section()

@@ -6,6 +6,7 @@ import pytest
 from keras import layers
 
 from lit_tf import sections
+from lit_tf import weight_copy
 from tests import test_case
 
 
@@ -101,7 +102,7 @@ def test_subclassed_models_are_refused_with_the_fix():
 def test_copy_stem_and_head_copies_exactly_those_weights():
     teacher = test_case.tiny_classifier(blocks_per_section=3)
     student = test_case.tiny_classifier(blocks_per_section=1)
-    copied = sections.copy_stem_and_head(teacher, student, test_case.BOUNDARIES)
+    copied = weight_copy.copy_stem_and_head(teacher, student, test_case.BOUNDARIES)
     assert copied == ["stem_conv", "stem_bn", "head"]
     for name in copied:
         for t, s in zip(teacher.get_layer(name).weights, student.get_layer(name).weights):
@@ -113,7 +114,7 @@ def test_copy_stem_and_head_refuses_different_shapes():
     teacher = test_case.tiny_classifier(blocks_per_section=1, num_classes=4)
     student = test_case.tiny_classifier(blocks_per_section=1, num_classes=5)
     with pytest.raises(ValueError, match="student's head cannot start as a copy"):
-        sections.copy_stem_and_head(teacher, student, test_case.BOUNDARIES)
+        weight_copy.copy_stem_and_head(teacher, student, test_case.BOUNDARIES)
 
 
 def _sequential(hidden, name):
@@ -134,3 +135,31 @@ def test_a_built_sequential_is_cut_and_distilled_as_keras_distiller_takes_it():
     assert history["ir_loss"][-1] < history["ir_loss"][0]
     with pytest.raises(ValueError, match=r"Sequential model 'unbuilt' is not built.*keras\.Input"):
         sections.cut(keras.Sequential([keras.layers.Dense(2)], name="unbuilt"), ["a", "b"])
+
+
+def test_a_model_is_cut_once_whichever_helper_asks(monkeypatch):
+    model = test_case.tiny_classifier(blocks_per_section=1)
+    made, make = [], sections.Sections.__init__
+    monkeypatch.setattr(sections.Sections, "__init__", lambda self, *args: made.append(1) or make(self, *args))
+    first = sections.cut(model, test_case.BOUNDARIES)
+    sections.check_compatible(model, model, test_case.BOUNDARIES, test_case.BOUNDARIES)
+    sections.boundary_model(model, test_case.BOUNDARIES)
+    sections.split_layers(model, test_case.BOUNDARIES)
+    weight_copy.copy_stem_and_head(model, model, test_case.BOUNDARIES)
+    assert made == [1] and sections.cut(model, test_case.BOUNDARIES) is first
+    sections.cut(model, test_case.BOUNDARIES[:2])  # other boundaries: another cut
+    assert made == [1, 1]
+
+
+def test_unfreeze_undoes_both_kinds_of_freezing():
+    model = test_case.tiny_classifier(blocks_per_section=1)
+    cut = sections.Sections.of(model, test_case.BOUNDARIES)
+    everything = len(model.trainable_weights)
+    cut.freeze_stem_and_head()
+    assert not any(layer.trainable for layer in cut.stem_layers + cut.head_layers)
+    cut.unfreeze_stem_and_head()
+    assert len(model.trainable_weights) == everything
+    cut.freeze_stem_and_head_weights()  # layers in training mode, weights frozen
+    assert all(layer.trainable for layer in cut.stem_layers) and len(model.trainable_weights) < everything
+    cut.unfreeze_stem_and_head()
+    assert len(model.trainable_weights) == everything

@@ -35,7 +35,7 @@ Example: a LIT step on tiny generators (6 blocks -> 2, two sections):
 
 import keras
 
-from lit_tf import sections
+from lit_tf import trainability
 from lit_tf.choices import check_choice
 from lit_tf.gan.stargan_training import StarGAN
 from lit_tf.section_losses import SectionLosses
@@ -84,7 +84,7 @@ class GeneratorDistiller(StarGAN):
         if method == "lit":
             self.section_losses = SectionLosses(teacher, student, boundaries, student_boundaries, noise_stddev, seed)
         else:
-            sections.freeze(teacher)
+            trainability.freeze(teacher)
             teacher_shape, student_shape = tuple(teacher.outputs[0].shape), tuple(student.outputs[0].shape)
             if teacher_shape != student_shape:
                 raise ValueError(f"The L2 student must output the teacher's image shape {teacher_shape}. "

@@ -41,8 +41,8 @@ import numpy as np
 
 from lit_tf import export
 from lit_tf import models
-from lit_tf import sections
 from lit_tf import training
+from lit_tf import weight_copy
 from lit_tf import workdir as workdirs
 from lit_tf.choices import check_choice
 from lit_tf.data import celeba
@@ -199,7 +199,7 @@ def _models(config):
     teacher = _load_teacher(config)
     student = _generator(config, config.student_blocks)
     teacher_boundaries = ["stem"] + [f"section_{k + 1}" for k in range(config.sections)]
-    sections.copy_stem_and_head(teacher, student, teacher_boundaries, student.boundaries)
+    weight_copy.copy_stem_and_head(teacher, student, teacher_boundaries, student.boundaries)
     discriminator = _discriminator(config) if config.beta > 0 else None
     distiller = GeneratorDistiller(teacher, student, discriminator, method=config.mode, boundaries=teacher_boundaries,
                                    beta=config.beta, noise_stddev=config.noise_stddev, n_critic=config.n_critic,

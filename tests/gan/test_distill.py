@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from lit_tf import sections
+from lit_tf import weight_copy
 from lit_tf.gan.distill import GeneratorDistiller
 from lit_tf.models import stargan
 from tests import test_case
@@ -16,7 +16,7 @@ def _pair():
     keras.utils.set_random_seed(0)
     teacher = stargan.Generator(residual_blocks=6, sections=2, **TINY)
     student = stargan.Generator(residual_blocks=2, sections=2, **TINY)
-    sections.copy_stem_and_head(teacher, student, teacher.boundaries)
+    weight_copy.copy_stem_and_head(teacher, student, teacher.boundaries)
     return teacher, student
 
 
