@@ -53,24 +53,22 @@ class L2Regularized(keras.Model):
         return loss
 
 
-def train_supervised(model, train_data, val_data=None, *, epochs, learning_rate, milestones=(),
-                     momentum=settings.SGD.momentum, weight_decay=settings.SGD.weight_decay, optimizer="sgd",
-                     stage="supervised",
-                     **fit_kwargs):
+def train_supervised(model, train_data, val_data=None, *, schedule=None, epochs=None, learning_rate=None,
+                     milestones=(), momentum=settings.SGD.momentum, weight_decay=settings.SGD.weight_decay,
+                     optimizer="sgd", stage="supervised", **fit_kwargs):
     """Trains `model` on the labels alone (SGD with momentum, piecewise rate).
 
-    Keyword arguments beyond these go to `lit_tf.training.fit_stage`.
+    `schedule` is a `lit_tf.settings.Schedule` (or `epochs=`, `learning_rate=`,
+    `milestones=` in short). Keyword arguments beyond these go to `lit_tf.training.fit_stage`.
     """
+    schedule = settings.stage_schedule(schedule, epochs, learning_rate, milestones)
     trainer = L2Regularized(model, weight_decay, name="supervised")
     trainer.compile(
-        optimizers.for_stage(optimizer, learning_rate, momentum),
+        optimizers.for_stage(optimizer, schedule.learning_rate, momentum),
         keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=[accuracy_metric()],
     )
-    return fit_stage(
-        trainer, train_data, val_data, epochs=epochs, learning_rate=learning_rate,
-        milestones=milestones, stage=stage, target=model, **fit_kwargs,
-    )
+    return fit_stage(trainer, train_data, val_data, schedule=schedule, stage=stage, target=model, **fit_kwargs)
 
 
 def distill_kd(teacher, student, train_data, val_data=None, *, stage1, stage2,
@@ -79,13 +77,13 @@ def distill_kd(teacher, student, train_data, val_data=None, *, stage1, stage2,
     """Hinton KD of `student` over both stages' schedules.
 
     Args:
-        stage1, stage2: dicts `{"epochs", "learning_rate", "milestones"}`.
+        stage1, stage2: `lit_tf.settings.Schedule`s, LIT's and the fine-tune's.
     """
     kd = dict(temperature=temperature, alpha=alpha, momentum=momentum, weight_decay=weight_decay,
               optimizer=optimizer)
-    first = finetune_with_kd(teacher, student, train_data, val_data, **stage1, **kd, stage="kd_stage1",
+    first = finetune_with_kd(teacher, student, train_data, val_data, schedule=stage1, **kd, stage="kd_stage1",
                              keep_best=False, **fit_kwargs)
-    second = finetune_with_kd(teacher, student, train_data, val_data, **stage2, **kd, stage="kd_stage2",
+    second = finetune_with_kd(teacher, student, train_data, val_data, schedule=stage2, **kd, stage="kd_stage2",
                               **fit_kwargs)
     return first, second
 
@@ -126,7 +124,7 @@ def fitnets(teacher, student, hint_layer, train_data, val_data=None, *, stage1, 
     Args:
         hint_layer: str, the teacher layer whose output is the hint (FitNets
             uses a middle one; the trainer uses the middle section boundary).
-        stage1, stage2: dicts `{"epochs", "learning_rate", "milestones"}`.
+        stage1, stage2: `lit_tf.settings.Schedule`s, the hint stage's and the KD stage's.
     """
     student_hint_layer = student_hint_layer or hint_layer
     (hint,), (guided,) = sections.boundary_tensors(teacher, [hint_layer]), sections.boundary_tensors(
@@ -141,16 +139,16 @@ def fitnets(teacher, student, hint_layer, train_data, val_data=None, *, stage1, 
     for layer in after_hint:  # they get no gradient from the hint loss
         layer.trainable = False
     hints = HintDistiller(teacher, student, hint_layer, student_hint_layer)
-    hints.compile(optimizers.for_stage(optimizer, stage1["learning_rate"], momentum),
+    hints.compile(optimizers.for_stage(optimizer, stage1.learning_rate, momentum),
                   keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     try:
-        first = fit_stage(hints, train_data, val_data, **stage1, stage="fitnets_hints", target=student,
+        first = fit_stage(hints, train_data, val_data, schedule=stage1, stage="fitnets_hints", target=student,
                           keep_best=False, **fit_kwargs)
     finally:
         for layer in after_hint:
             layer.trainable = True
     second = finetune_with_kd(
-        teacher, student, train_data, val_data, **stage2, temperature=temperature, alpha=alpha,
+        teacher, student, train_data, val_data, schedule=stage2, temperature=temperature, alpha=alpha,
         momentum=momentum, weight_decay=weight_decay, optimizer=optimizer, stage="fitnets_kd", **fit_kwargs,
     )
     return first, second

@@ -33,6 +33,7 @@ from lit_tf.checks import check_logits
 from lit_tf.checks import first_inputs
 from lit_tf.checks import flat_labels
 from lit_tf.checks import warn_if_untrained
+from lit_tf.choices import check_choice
 from lit_tf.finetune import accuracy_metric
 from lit_tf.finetune import finetune_with_kd
 from lit_tf.lit import LITDistiller
@@ -56,6 +57,20 @@ def _check_arguments(boundaries, epochs):
     for name, value in epochs.items():
         if not isinstance(value, int) or value < 0:
             raise ValueError(f"{name} must be an int >= 0. Received: {name}={value!r}")
+
+
+def _stage_schedule(stage, given, from_keywords, default):
+    """`given` (a `settings.Schedule`), or the one `stage`'s flat keywords build; never both."""
+    if given is None:
+        return from_keywords
+    if not isinstance(given, settings.Schedule):
+        raise ValueError(f"{stage}_schedule is a lit_tf.settings.Schedule(epochs, learning_rate, milestones, "
+                         f"convention). Received: {stage}_schedule={given!r}")
+    if from_keywords != default:
+        raise ValueError(f"Pass {stage}_schedule= or {stage}_epochs=/{stage}_learning_rate=/{stage}_milestones= "
+                         f"(and schedule=), not both. Received: {stage}_schedule={given}, and keywords for "
+                         f"{from_keywords}")
+    return given
 
 
 def _student_and_boundaries(teacher, student, boundaries, student_boundaries, keep, student_init):
@@ -104,6 +119,8 @@ def compress(
     weight_decay=settings.SGD.weight_decay,
     optimizer="sgd",
     schedule="milestones",
+    lit_schedule=None,
+    finetune_schedule=None,
     finetune_stem_and_head=True,
     section_bn_updates="full_pass",
     init_from_teacher=True,
@@ -149,6 +166,8 @@ def compress(
             by the stage's schedule (`lit_tf.optimizers.for_stage`).
         schedule: "milestones" (rates drop at the milestone epochs) or "reference" (one
             epoch earlier, as the reference's `scheduler.step()` at each epoch's start).
+        lit_schedule, finetune_schedule: `lit_tf.settings.Schedule`s, instead of the flat
+            keywords above (`Schedule(epochs, learning_rate, milestones, convention)`).
         finetune_stem_and_head: bool. True fine-tunes the whole student, as the paper
             describes stage 2; False keeps the stem and head weights frozen in the
             fine-tune too (their BatchNorm still in training mode), as the reference
@@ -179,7 +198,12 @@ def compress(
     """
     if train_data is None:
         raise ValueError("compress needs train_data: a tf.data.Dataset of (image, label) batches or a tuple (x, y).")
-    _check_arguments(boundaries or [], {"lit_epochs": lit_epochs, "finetune_epochs": finetune_epochs})
+    check_choice("schedule", schedule, settings.SCHEDULE_CONVENTIONS)
+    lit_schedule = _stage_schedule("lit", lit_schedule, settings.Schedule(
+        lit_epochs, lit_learning_rate, lit_milestones, schedule), settings.LIT_STAGE)
+    finetune_schedule = _stage_schedule("finetune", finetune_schedule, settings.Schedule(
+        finetune_epochs, finetune_learning_rate, finetune_milestones, schedule), settings.FINETUNE_STAGE)
+    _check_arguments(boundaries or [], {"lit_epochs": lit_schedule.epochs, "finetune_epochs": finetune_schedule.epochs})
     if student_boundaries is not None:
         _check_arguments(student_boundaries, {})
     student, boundaries, student_boundaries = _student_and_boundaries(
@@ -217,18 +241,14 @@ def compress(
                 f"{error} Pass init_from_teacher=False to keep the student's own stem and head."
             ) from error
     fit_kwargs = {"batch_size": batch_size, "steps_per_epoch": steps_per_epoch, "verbose": verbose,
-                  "callbacks": callbacks,
-                  "checkpoint_dir": checkpoint_dir, "schedule": schedule,
-                  "report_data": report_data}
+                  "callbacks": callbacks, "checkpoint_dir": checkpoint_dir, "report_data": report_data}
 
     if verbose:
         print(f"[lit_tf] Stage 1/2, LIT: {lit_epochs} epochs, sections {student_boundaries[1:]}")
     lit.compile(optimizer=optimizers.for_stage(optimizer, lit_learning_rate, momentum), metrics=[accuracy_metric()])
     # The student's best epoch is chosen after fine-tuning, not here.
-    lit_history = fit_stage(
-        lit, train_data, val_data, epochs=lit_epochs, learning_rate=lit_learning_rate,
-        milestones=lit_milestones, stage="lit", target=student, keep_best=False, **fit_kwargs,
-    )
+    lit_history = fit_stage(lit, train_data, val_data, schedule=lit_schedule, stage="lit", target=student,
+                            keep_best=False, **fit_kwargs)
 
     if verbose:
         trained = "whole student" if finetune_stem_and_head else "sections (stem and head frozen, as the reference)"
@@ -238,8 +258,7 @@ def compress(
         student_cut.freeze_stem_and_head_weights()
     try:
         finetune_history = finetune_with_kd(
-            teacher, student, train_data, val_data, epochs=finetune_epochs,
-            learning_rate=finetune_learning_rate, milestones=finetune_milestones, temperature=temperature,
+            teacher, student, train_data, val_data, schedule=finetune_schedule, temperature=temperature,
             alpha=alpha, momentum=momentum, weight_decay=weight_decay, optimizer=optimizer, **fit_kwargs,
         )
     finally:

@@ -140,7 +140,7 @@ class ExperimentConfig:
         object.__setattr__(self, "normalization", registry.resolve_normalization(self.dataset, self.normalization))
         check_choice("crop_padding", self.crop_padding, pipeline.CROP_PADDINGS)
         check_choice("optimizer", self.optimizer, optimizers.OPTIMIZERS)
-        check_choice("schedule", self.schedule, optimizers.SCHEDULES)
+        check_choice("schedule", self.schedule, settings.SCHEDULE_CONVENTIONS)
         check_choice("section_bn_updates", self.section_bn_updates, SECTION_BN_UPDATES)
         check_choice("student_init", self.student_init, STUDENT_INITS)
         if self.student_blocks and self.student_init != "teacher_blocks":
@@ -167,10 +167,27 @@ class ExperimentConfig:
         if self.teacher_weights and not os.path.exists(self.teacher_weights):
             raise FileNotFoundError(f"teacher_weights={self.teacher_weights!r} does not exist.")
 
-    def stage(self, number):
-        """The `{"epochs", "learning_rate", "milestones"}` of stage 1 (LIT's) or 2 (fine-tune's)."""
-        prefix = "lit" if number == 1 else "finetune"
-        return {key: getattr(self, f"{prefix}_{key}") for key in ("epochs", "learning_rate", "milestones")}
+    @property
+    def teacher_schedule(self):
+        """The teacher's training, a `settings.Schedule`."""
+        return settings.Schedule(self.teacher_epochs, self.teacher_learning_rate, self.teacher_milestones,
+                                 self.schedule)
+
+    @property
+    def adapt_schedule(self):
+        """A given teacher's adaptation to the dataset."""
+        return settings.Schedule(self.adapt_epochs, self.adapt_learning_rate, self.adapt_milestones, self.schedule)
+
+    @property
+    def lit_schedule(self):
+        """Stage 1: LIT's, and every baseline's first stage."""
+        return settings.Schedule(self.lit_epochs, self.lit_learning_rate, self.lit_milestones, self.schedule)
+
+    @property
+    def finetune_schedule(self):
+        """Stage 2: LIT's fine-tune, and every baseline's second stage."""
+        return settings.Schedule(self.finetune_epochs, self.finetune_learning_rate, self.finetune_milestones,
+                                 self.schedule)
 
 
 def _build(config, arch, replicas):
@@ -223,30 +240,28 @@ def _kd_settings(config):
 
 def _lit(config, teacher, student, data, fit_kwargs):
     compress(teacher, student, list(config.boundaries), data["train"], data["validation"],
-             lit_epochs=config.lit_epochs, lit_learning_rate=config.lit_learning_rate,
-             lit_milestones=config.lit_milestones, finetune_epochs=config.finetune_epochs,
-             finetune_learning_rate=config.finetune_learning_rate, finetune_milestones=config.finetune_milestones,
-             beta=config.beta, noise_stddev=config.noise_stddev, finetune_stem_and_head=config.finetune_stem_and_head,
+             lit_schedule=config.lit_schedule, finetune_schedule=config.finetune_schedule, beta=config.beta,
+             noise_stddev=config.noise_stddev, finetune_stem_and_head=config.finetune_stem_and_head,
              section_bn_updates=config.section_bn_updates, summary=False,  # the run ends with its own
              **_kd_settings(config), **fit_kwargs)
 
 
 def _kd(config, teacher, student, data, fit_kwargs):
-    baselines.distill_kd(teacher, student, data["train"], data["validation"], stage1=config.stage(1),
-                         stage2=config.stage(2), **_kd_settings(config), **fit_kwargs)
+    baselines.distill_kd(teacher, student, data["train"], data["validation"], stage1=config.lit_schedule,
+                         stage2=config.finetune_schedule, **_kd_settings(config), **fit_kwargs)
 
 
 def _fitnets(config, teacher, student, data, fit_kwargs):
     boundaries = list(config.boundaries)
     hint = config.hint_layer or boundaries[len(boundaries) // 2]
-    baselines.fitnets(teacher, student, hint, data["train"], data["validation"], stage1=config.stage(1),
-                      stage2=config.stage(2), **_kd_settings(config), **fit_kwargs)
+    baselines.fitnets(teacher, student, hint, data["train"], data["validation"], stage1=config.lit_schedule,
+                      stage2=config.finetune_schedule, **_kd_settings(config), **fit_kwargs)
 
 
 def _scratch(config, teacher, student, data, fit_kwargs):
     del teacher  # labels alone, over the same two schedules
-    for number in (1, 2):
-        baselines.train_supervised(student, data["train"], data["validation"], **config.stage(number),
+    for number, schedule in ((1, config.lit_schedule), (2, config.finetune_schedule)):
+        baselines.train_supervised(student, data["train"], data["validation"], schedule=schedule,
                                    momentum=config.momentum, weight_decay=config.weight_decay,
                                    optimizer=config.optimizer, stage=f"scratch_stage{number}",
                                    keep_best=number == 2, **fit_kwargs)
@@ -305,16 +320,14 @@ def _train(config, teacher, data, replicas, fit_kwargs, notes):
     if "teacher" in trained and not config.teacher_weights:
         print(f"[lit_tf] teacher: {config.teacher_arch}, {config.teacher_epochs} epochs", flush=True)
         baselines.train_supervised(
-            trained["teacher"], data["train"], data["validation"], epochs=config.teacher_epochs,
-            learning_rate=config.teacher_learning_rate, milestones=config.teacher_milestones,
+            trained["teacher"], data["train"], data["validation"], schedule=config.teacher_schedule,
             stage="teacher", **supervised)
     if config.adapt_epochs:
         notes["teacher_accuracy_before_adaptation"] = round(accuracy(trained["teacher"], data["test"]), 4)
         print(f"[lit_tf] teacher: {config.teacher_arch} from {config.teacher_weights}, adapted for "
               f"{config.adapt_epochs} epochs", flush=True)
         baselines.train_supervised(
-            trained["teacher"], data["train"], data["validation"], epochs=config.adapt_epochs,
-            learning_rate=config.adapt_learning_rate, milestones=config.adapt_milestones,
+            trained["teacher"], data["train"], data["validation"], schedule=config.adapt_schedule,
             stage="teacher_adapt", **supervised)
     if config.student_init == "teacher_blocks" and _students(config):
         start = _student(config, trained["teacher"], replicas)
@@ -360,7 +373,7 @@ def run(config, workdir):
     checkpoint_dir = workdir if chief else os.path.join(workdir, "workers", distribute.task_name())
     with strategy.scope():
         notes = {}
-        fit_kwargs = {"checkpoint_dir": checkpoint_dir, "verbose": "lines", "schedule": config.schedule,
+        fit_kwargs = {"checkpoint_dir": checkpoint_dir, "verbose": "lines",
                       "callbacks": [progress.RunProgress(_planned_epochs(config))],
                       "report_data": data["test"] if config.test_curve else None}
         trained = _train(config, teacher, data, strategy.num_replicas_in_sync, fit_kwargs, notes)

@@ -122,20 +122,22 @@ def accuracy_metric():
     return keras.metrics.SparseCategoricalAccuracy(name="accuracy")
 
 
-def finetune_with_kd(teacher, student, train_data, val_data=None, *, epochs, learning_rate, milestones,
-                     temperature=settings.KD.temperature, alpha=settings.KD.alpha, momentum=settings.SGD.momentum,
-                     weight_decay=settings.SGD.weight_decay, optimizer="sgd",
+def finetune_with_kd(teacher, student, train_data, val_data=None, *, schedule=None, epochs=None,
+                     learning_rate=None, milestones=(), temperature=settings.KD.temperature, alpha=settings.KD.alpha,
+                     momentum=settings.SGD.momentum, weight_decay=settings.SGD.weight_decay, optimizer="sgd",
                      stage="finetune", **fit_kwargs):
     """Stage 2 of LIT (and of the KD and FitNets baselines): end-to-end KD of the student.
 
     Every trainable weight of the student trains. With `val_data` the student keeps its
-    best epoch by validation accuracy. `optimizer` is a name or an optimizer object
-    (`lit_tf.optimizers.for_stage`). Keyword arguments beyond the KD ones go to
-    `lit_tf.training.fit_stage`.
+    best epoch by validation accuracy. `schedule` is a `lit_tf.settings.Schedule` (or
+    `epochs=`, `learning_rate=`, `milestones=` in short); `optimizer` is a name or an
+    optimizer object (`lit_tf.optimizers.for_stage`). Keyword arguments beyond the KD
+    ones go to `lit_tf.training.fit_stage`.
     """
+    schedule = settings.stage_schedule(schedule, epochs, learning_rate, milestones)
     distiller = KDDistiller(teacher, student, temperature=temperature, alpha=alpha, weight_decay=weight_decay)
-    distiller.compile(optimizer=optimizers.for_stage(optimizer, learning_rate, momentum), metrics=[accuracy_metric()])
+    distiller.compile(optimizer=optimizers.for_stage(optimizer, schedule.learning_rate, momentum),
+                      metrics=[accuracy_metric()])
     return fit_stage(
-        distiller, train_data, val_data, epochs=epochs, learning_rate=learning_rate,
-        milestones=milestones, stage=stage, target=student, **fit_kwargs,
+        distiller, train_data, val_data, schedule=schedule, stage=stage, target=student, **fit_kwargs,
     )

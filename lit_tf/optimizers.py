@@ -24,9 +24,9 @@ Example (a constant gradient of 1, the rate dropping from 0.1 to 0.01 before ste
 import keras
 
 from lit_tf.choices import check_choice
+from lit_tf.settings import SCHEDULE_CONVENTIONS as SCHEDULES
 
 OPTIMIZERS = ("sgd", "torch_sgd")
-SCHEDULES = ("milestones", "reference")
 
 
 @keras.saving.register_keras_serializable(package="lit_tf")

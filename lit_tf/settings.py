@@ -9,8 +9,10 @@ Example:
 >>> from lit_tf import settings
 >>> settings.KD(), settings.LIT()
 (KD(temperature=6.0, alpha=0.95), LIT(beta=0.75, noise_stddev=0.0))
->>> settings.LIT_STAGE, settings.FINETUNE_STAGE
-(Schedule(epochs=175, learning_rate=0.1, milestones=(100,)), Schedule(epochs=125, learning_rate=0.01, milestones=(55,)))
+>>> settings.LIT_STAGE
+Schedule(epochs=175, learning_rate=0.1, milestones=(100,), convention='milestones')
+>>> settings.FINETUNE_STAGE.following("reference")  # lit-code's rates, a drop one epoch before 55
+Schedule(epochs=125, learning_rate=0.01, milestones=(55,), convention='reference')
 """
 
 import dataclasses
@@ -40,13 +42,52 @@ class SGD:
     weight_decay: float = 1e-4
 
 
+SCHEDULE_CONVENTIONS = ("milestones", "reference")
+
+
 @dataclasses.dataclass(frozen=True)
 class Schedule:
-    """A stage's length and learning rate, which drops 10x at each milestone epoch."""
+    """A stage's length and learning rate, which drops 10x at each milestone epoch.
+
+    `learning_rate=None` leaves the optimizer's own rate alone. `convention`: "milestones"
+    (the rate drops at epoch m) or "reference" (one epoch earlier, as the LIT reference
+    code's `scheduler.step()` at each epoch's start); see `lit_tf.optimizers.piecewise_schedule`.
+    """
 
     epochs: int
-    learning_rate: float
+    learning_rate: float = None
     milestones: tuple = ()
+    convention: str = "milestones"
+
+    def __post_init__(self):
+        object.__setattr__(self, "milestones", tuple(self.milestones))
+        if self.convention not in SCHEDULE_CONVENTIONS:
+            raise ValueError(f"convention must be one of {SCHEDULE_CONVENTIONS}. "
+                             f"Received: convention={self.convention!r}")
+
+    def following(self, convention):
+        """This schedule with its rate drops timed by `convention`."""
+        return dataclasses.replace(self, convention=convention)
+
+
+def stage_schedule(schedule=None, epochs=None, learning_rate=None, milestones=()):
+    """`schedule` (a `Schedule`), or the one the flat keywords describe; never both.
+
+    Raises:
+        ValueError: both, neither, or a `schedule` that is not a `Schedule`.
+    """
+    if schedule is None:
+        if epochs is None:
+            raise ValueError("A stage needs schedule=lit_tf.settings.Schedule(epochs, learning_rate, milestones) "
+                             "or epochs=N (with learning_rate= and milestones=).")
+        return Schedule(epochs, learning_rate, milestones)
+    if not isinstance(schedule, Schedule):
+        raise ValueError(f"schedule is a lit_tf.settings.Schedule; its convention= says when the rates drop "
+                         f"('milestones' or 'reference'). Received: schedule={schedule!r}")
+    if epochs is not None or learning_rate is not None or tuple(milestones):
+        raise ValueError(f"Pass schedule={schedule} or epochs=/learning_rate=/milestones=, not both. "
+                         f"Received: epochs={epochs}, learning_rate={learning_rate}, milestones={milestones}")
+    return schedule
 
 
 TEACHER_STAGE = Schedule(164, 0.1, (81, 122))  # the CIFAR ResNet recipe (He et al. 2016)

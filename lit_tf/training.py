@@ -26,6 +26,7 @@ import shutil
 import keras
 import numpy as np
 
+from lit_tf import settings
 from lit_tf.callbacks import EpochSeconds
 from lit_tf.callbacks import KeepBestEpoch
 from lit_tf.callbacks import RaiseOnNaN
@@ -55,11 +56,11 @@ def fit_stage(
     train_data,
     val_data=None,
     *,
-    epochs,
-    learning_rate,
-    milestones=(),
-    schedule="milestones",
     stage,
+    schedule=None,
+    epochs=None,
+    learning_rate=None,
+    milestones=(),
     target=None,
     keep_best=None,
     checkpoint_dir=None,
@@ -75,11 +76,11 @@ def fit_stage(
     Args:
         model: compiled `keras.Model` (a plain model or a distiller).
         train_data, val_data: `tf.data.Dataset` of `(x, y)` batches or `(x, y)` arrays.
-        epochs: int. learning_rate: float, or `None` to leave the optimizer's rate (or
-            schedule) alone. milestones: epochs where the rate drops 10x.
-        schedule: "milestones" (the drop at epoch m) or "reference" (one epoch earlier,
-            as the LIT reference code); see `lit_tf.optimizers.piecewise_schedule`.
         stage: str, names the stage in messages and under `checkpoint_dir`.
+        schedule: `lit_tf.settings.Schedule`, the stage's epochs and learning rates;
+            `learning_rate=None` in it leaves the optimizer's rate (or schedule) alone.
+        epochs, learning_rate, milestones: instead of `schedule`, the same in short
+            (`Schedule(epochs, learning_rate, milestones)`, drops at the milestones).
         target: `keras.Model` whose weights are the stage's result (the student
             inside a distiller); defaults to `model`.
         keep_best: bool; keep `target`'s best epoch by `val_accuracy`. Defaults to
@@ -99,6 +100,8 @@ def fit_stage(
     Returns:
         `keras.callbacks.History` (every epoch of the stage, across restarts).
     """
+    schedule = settings.stage_schedule(schedule, epochs, learning_rate, milestones)
+    epochs = schedule.epochs
     target = target or model
     if report_data is not None and not checkpoint_dir:
         raise ValueError("report_data is recorded to <checkpoint_dir>/<stage>/test_accuracy.csv: pass "
@@ -116,8 +119,8 @@ def fit_stage(
 
     callbacks = [
         *([keras.callbacks.LearningRateScheduler(
-            piecewise_schedule(learning_rate, milestones, convention=schedule))]
-          if learning_rate is not None else []),
+            piecewise_schedule(schedule.learning_rate, schedule.milestones, convention=schedule.convention))]
+          if schedule.learning_rate is not None else []),
         RaiseOnNaN(stage, nan_monitors),
         FollowEpochs(),  # the training data's order follows the epoch, resumed or not
         # The epoch's line first, then what the caller's callbacks print (the run's ETA).

@@ -6,10 +6,11 @@ import pytest
 
 from lit_tf import baselines
 from lit_tf import losses
+from lit_tf import settings
 from tests import test_case
 
-STAGE = {"epochs": 4, "learning_rate": 0.05, "milestones": ()}
-ONE_EPOCH = {"epochs": 1, "learning_rate": 0.01, "milestones": ()}
+STAGE = settings.Schedule(epochs=4, learning_rate=0.05)
+ONE_EPOCH = settings.Schedule(epochs=1, learning_rate=0.01)
 
 
 class _Snapshots(keras.callbacks.Callback):

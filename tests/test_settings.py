@@ -1,6 +1,5 @@
 """Every default of the reference's hyper-parameters comes from lit_tf.settings."""
 
-import dataclasses
 import inspect
 
 import pytest
@@ -31,11 +30,21 @@ def test_every_entry_point_defaults_to_the_settings(function):
 
 def test_the_stages_and_the_trainer_config_default_to_the_settings():
     config = experiment.ExperimentConfig()
-    for prefix, stage in (("teacher", settings.TEACHER_STAGE), ("lit", settings.LIT_STAGE),
-                          ("finetune", settings.FINETUNE_STAGE)):
-        assert settings.Schedule(**{f.name: getattr(config, f"{prefix}_{f.name}")
-                                    for f in dataclasses.fields(settings.Schedule)}) == stage
+    assert (config.teacher_schedule, config.lit_schedule, config.finetune_schedule) == (
+        settings.TEACHER_STAGE, settings.LIT_STAGE, settings.FINETUNE_STAGE)
     assert {name: getattr(config, name) for name in SHARED} == SHARED
     compress = inspect.signature(compression.compress).parameters
     assert (compress["lit_epochs"].default, compress["finetune_epochs"].default) == (175, 125)
     assert compress["weight_decay"].default == settings.SGD.weight_decay == 1e-4
+
+
+def test_a_stage_takes_a_schedule_or_the_flat_keywords_never_both():
+    schedule = settings.Schedule(3, 0.1, [2], "reference")
+    assert settings.stage_schedule(schedule) is schedule and schedule.milestones == (2,)
+    assert settings.stage_schedule(epochs=3, learning_rate=0.1, milestones=(2,)) == schedule.following("milestones")
+    for kwargs, message in ((dict(schedule=schedule, epochs=3), "not both"), ({}, "needs schedule"),
+                            (dict(schedule="reference"), "convention= says")):
+        with pytest.raises(ValueError, match=message):
+            settings.stage_schedule(**kwargs)
+    with pytest.raises(ValueError, match="convention must be one of"):
+        settings.Schedule(3, 0.1, convention="daily")

@@ -77,11 +77,10 @@ def test_reference_flagfiles_give_the_reference_arithmetic_and_per_epoch_rates(f
     assert (config.optimizer, config.normalization, config.crop_padding, config.finetune_stem_and_head,
             config.section_bn_updates) == ("torch_sgd", "imagenet", "zeros", False, "both_passes")
     # lit-code's scheduler.step() before each epoch: 99 epochs at 0.1, then 76; 54 at 0.01, then 71.
-    for stage, counts in ((1, [(0.1, 99), (0.01, 76)]), (2, [(0.01, 54), (0.001, 71)])):
-        settings = config.stage(stage)
-        schedule = optimizers.piecewise_schedule(settings["learning_rate"], settings["milestones"],
-                                                 convention=config.schedule)
-        rates = [round(schedule(epoch), 6) for epoch in range(settings["epochs"])]
+    for stage, counts in ((config.lit_schedule, [(0.1, 99), (0.01, 76)]),
+                          (config.finetune_schedule, [(0.01, 54), (0.001, 71)])):
+        schedule = optimizers.piecewise_schedule(stage.learning_rate, stage.milestones, convention=stage.convention)
+        rates = [round(schedule(epoch), 6) for epoch in range(stage.epochs)]
         assert [(rate, rates.count(rate)) for rate in sorted(set(rates), reverse=True)] == counts
 
 
