@@ -190,7 +190,7 @@ class ExperimentConfig:
                                  self.schedule)
 
 
-def _build(config, arch, replicas):
+def _new_model(config, arch, replicas):
     num_classes, image_shape = registry.describe(config.dataset, config.image_dir)
     return models.get(arch, num_classes=num_classes, image_shape=image_shape, synchronized_bn=replicas > 1)
 
@@ -198,7 +198,7 @@ def _build(config, arch, replicas):
 def _load_teacher(config, replicas):
     if config.teacher_weights.endswith(".keras"):
         return keras.saving.load_model(config.teacher_weights)
-    teacher = _build(config, config.teacher_arch, replicas)
+    teacher = _new_model(config, config.teacher_arch, replicas)
     if config.teacher_weights.endswith((".npz", *models.TORCH_SUFFIXES)):
         models.load_torch_weights(teacher, config.teacher_weights)
         return teacher
@@ -216,7 +216,7 @@ def _load_teacher(config, replicas):
 
 def _student(config, teacher, replicas):
     """A new student: `student_arch` built at random, or cut out of the teacher (`student_init`)."""
-    built = _build(config, config.student_arch, replicas)
+    built = _new_model(config, config.student_arch, replicas)
     if config.student_init == "random":
         return built
     counts = [len(blocks) for blocks in students.find_blocks(built, list(config.boundaries))]
@@ -283,7 +283,7 @@ def _teacher(config, replicas):
         return _load_teacher(config, replicas)
     if config.mode == "scratch" and config.student_init == "random":
         return None
-    return _build(config, config.teacher_arch, replicas)
+    return _new_model(config, config.teacher_arch, replicas)
 
 
 def _check_student(config, teacher):

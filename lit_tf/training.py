@@ -143,7 +143,7 @@ def fit_stage(
             keras.callbacks.TensorBoard(os.path.join(folder, "logs"), write_graph=False),
         ]
     x, y = train_data if isinstance(train_data, tuple) else (train_data, None)
-    _build(model, x)
+    _build_on_one_batch(model, x)
     history = model.fit(
         x, y, validation_data=val_data, epochs=epochs, callbacks=callbacks,
         batch_size=batch_size, verbose=verbose, shuffle=isinstance(x, np.ndarray),  # datasets shuffle themselves
@@ -166,7 +166,7 @@ def _batch_size(train_data, batch_size):
         return None
 
 
-def _build(model, x):
+def _build_on_one_batch(model, x):
     """`BackupAndRestore` needs a built model before `fit`; build it on one batch."""
     if not model.built:
         model(x[:1] if isinstance(x, np.ndarray) else next(iter(x))[0][:1], training=False)
