@@ -46,8 +46,15 @@ def step_functions(teacher_arch, student_arch, image_size, batch_size, weights_d
     from lit_tf import KDDistiller
     from lit_tf import LITDistiller
     from lit_tf import models
-    from lit_tf import weight_copy
     from lit_tf.baselines import L2Regularized
+
+    from lit_tf import sections
+
+    # A tree from before lit_tf.weight_copy (`--before`) has it in sections; ask that first, since the
+    # editable install would find a newer checkout's weight_copy for an older tree.
+    copy_stem_and_head = getattr(sections, "copy_stem_and_head", None)
+    if copy_stem_and_head is None:
+        from lit_tf.weight_copy import copy_stem_and_head
 
     shape = (image_size, image_size, 3)
     rng = np.random.default_rng(0)
@@ -73,7 +80,7 @@ def step_functions(teacher_arch, student_arch, image_size, batch_size, weights_d
 
     def lit_student():  # as `compress` and the trainers start it: stem and head copied from the teacher
         model = student()
-        weight_copy.copy_stem_and_head(teacher, model, BOUNDARIES)
+        copy_stem_and_head(teacher, model, BOUNDARIES)
         return model
 
     lit = LITDistiller(teacher, lit_student(), BOUNDARIES, weight_decay=1e-4)

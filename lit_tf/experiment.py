@@ -28,7 +28,6 @@ Example:
 
 import dataclasses
 import os
-import time
 import warnings
 
 import keras
@@ -38,10 +37,10 @@ from lit_tf import distribute
 from lit_tf import models
 from lit_tf import optimizers
 from lit_tf import progress
+from lit_tf import runs
 from lit_tf import sections
 from lit_tf import settings
 from lit_tf import students
-from lit_tf import workdir as workdirs
 from lit_tf.choices import check_choice
 from lit_tf.compression import compress
 from lit_tf.data import cifar
@@ -352,31 +351,38 @@ def _planned_epochs(config):
 def run(config, workdir):
     """Runs `config` in `workdir` (resuming what is there) and returns the result dict.
 
+    The skeleton is `lit_tf.runs.run`'s; this module says what each of its steps does.
+
     Args:
         config: `ExperimentConfig`.
         workdir: str, a new or empty folder, or one holding this same configuration.
     """
-    finished = workdirs.finished_result(workdir, dataclasses.asdict(config), ASSUMED_IN_OLDER_RUNS)
-    if finished is not None:
-        return finished
-    start = time.time()
-    strategy = distribute.get_strategy(config.strategy, config.num_gpus)  # first: before any TF op
-    data = _data(config)  # bad data and bad models fail here, before the workdir is claimed
-    with strategy.scope():
-        teacher = _teacher(config, strategy.num_replicas_in_sync)
-    _check_student(config, teacher)
-    chief = distribute.is_chief()
-    if chief:
-        workdirs.claim(workdir, dataclasses.asdict(config), ASSUMED_IN_OLDER_RUNS)
-    keras.utils.set_random_seed(config.seed)
-    # Non-chief workers keep their own backups (they must restore too) but write no results.
-    checkpoint_dir = workdir if chief else os.path.join(workdir, "workers", distribute.task_name())
-    with strategy.scope():
-        notes = {}
-        fit_kwargs = {"checkpoint_dir": checkpoint_dir, "verbose": "lines",
-                      "callbacks": [progress.RunProgress(_planned_epochs(config))],
-                      "report_data": data["test"] if config.test_curve else None}
-        trained = _train(config, teacher, data, strategy.num_replicas_in_sync, fit_kwargs, notes)
+    def prepare():
+        strategy = distribute.get_strategy(config.strategy, config.num_gpus)  # first: before any TF op
+        data = _data(config)  # bad data and bad models fail here, before the workdir is claimed
+        with strategy.scope():
+            teacher = _teacher(config, strategy.num_replicas_in_sync)
+        _check_student(config, teacher)
+        return {"strategy": strategy, "data": data, "teacher": teacher, "notes": {}}
+
+    def train(prepared):
+        strategy, data = prepared["strategy"], prepared["data"]
+        # Non-chief workers keep their own backups (they must restore too) but write no results.
+        checkpoint_dir = workdir if distribute.is_chief() else os.path.join(workdir, "workers",
+                                                                            distribute.task_name())
+        with strategy.scope():
+            fit_kwargs = {"checkpoint_dir": checkpoint_dir, "verbose": "lines",
+                          "callbacks": [progress.RunProgress(_planned_epochs(config))],
+                          "report_data": data["test"] if config.test_curve else None}
+            return _train(config, prepared["teacher"], data, strategy.num_replicas_in_sync, fit_kwargs,
+                          prepared["notes"])
+
+    return runs.run(config, workdir, runs.Steps(prepare, train, lambda prepared, trained: _report(
+        config, workdir, prepared["data"], trained, prepared["notes"])), ASSUMED_IN_OLDER_RUNS)
+
+
+def _report(config, workdir, data, trained, notes):
+    """The result: every model's test accuracy, size and FLOPs, the epochs, and the chief's exports."""
     result = {"mode": config.mode, "dataset": config.dataset}
     named = {m: (trained[m], config.teacher_arch if m == "teacher" else config.student_arch) for m in trained}
     summaries = model_summaries(named, data["test"])  # every model in one pass over the test split
@@ -394,15 +400,8 @@ def run(config, workdir):
     result["epochs"] = {"teacher": config.teacher_epochs if trained_teacher else 0,
                         "teacher_adaptation": config.adapt_epochs,
                         "stage1": config.lit_epochs, "stage2": config.finetune_epochs}
-    if chief:
-        os.makedirs(os.path.join(workdir, "models"), exist_ok=True)
-        for name, model in trained.items():
-            model.save(os.path.join(workdir, "models", f"{name}.keras"))
-        if "student" in result and config.export:
-            result["export"] = export_student(trained[main], os.path.join(workdir, "export"), data, config.quantize,
-                                              normalization=registry.normalization_stats(config.dataset,
-                                                                                         config.normalization))
-        result["wall_seconds"] = round(time.time() - start, 1)
-        result["training_seconds"] = workdirs.training_seconds(workdir)
-        workdirs.write_json_atomically(os.path.join(workdir, workdirs.RESULT_FILE), result)
+    if distribute.is_chief() and "student" in result and config.export:
+        result["export"] = export_student(trained[main], os.path.join(workdir, "export"), data, config.quantize,
+                                          normalization=registry.normalization_stats(config.dataset,
+                                                                                     config.normalization))
     return result

@@ -44,6 +44,13 @@ class ExportReport:
     top1_agreement: float
     samples: int
 
+    def summary(self, classifier=True):
+        """What a run's `result.json` records: `max_abs_diff`, and for a classifier `top1_agreement`."""
+        summary = {"max_abs_diff": float(self.max_abs_diff)}
+        if classifier:
+            summary["top1_agreement"] = float(self.top1_agreement)
+        return summary
+
 
 def sample_inputs(model, count=32, seed=0):
     """Standard-normal inputs of the model's input shape(s), for parity checks.

@@ -135,17 +135,13 @@ def export_student(student, folder, data, quantize="none", normalization=None):
         "student_savedmodel": export.to_saved_model(student, os.path.join(folder, "student_savedmodel"), samples),
         "student.tflite": export.to_tflite(student, os.path.join(folder, "student.tflite"), sample_data=samples),
     }
-    summaries = {
-        name: {"max_abs_diff": float(report.max_abs_diff), "top1_agreement": float(report.top1_agreement)}
-        for name, report in reports.items()
-    }
+    summaries = {name: report.summary() for name, report in reports.items()}
     if quantize != "none":
         name = f"student_{quantize}.tflite"
         try:
             report = export.to_tflite(student, os.path.join(folder, name), quantize=quantize,
                                       representative_data=representative, sample_data=samples)
-            summaries[name] = {"max_abs_diff": float(report.max_abs_diff),
-                               "top1_agreement": float(report.top1_agreement)}
+            summaries[name] = report.summary()
         except ValueError as error:
             summaries[name] = {"error": str(error)}
     return summaries

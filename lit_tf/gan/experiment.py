@@ -34,16 +34,15 @@ Example (tensorflow-datasets' mock CelebA, tiny models, two steps):
 
 import dataclasses
 import os
-import time
 
 import keras
 import numpy as np
 
 from lit_tf import export
 from lit_tf import models
+from lit_tf import runs
 from lit_tf import training
 from lit_tf import weight_copy
-from lit_tf import workdir as workdirs
 from lit_tf.choices import check_choice
 from lit_tf.data import celeba
 from lit_tf.flops import count_flops
@@ -265,50 +264,36 @@ def _export(generator, folder, images, labels):
                                                              inputs),
                "generator.tflite": export.to_tflite(generator, os.path.join(folder, "generator.tflite"),
                                                     sample_data=inputs)}
-    return {name: {"max_abs_diff": report.max_abs_diff} for name, report in reports.items()}
+    return {name: report.summary(classifier=False) for name, report in reports.items()}  # images: no classes
 
 
-def _random_init(config, data, classifier, workdir, start):
-    """The `rand_init` rows: untrained generators of the student's and teacher's sizes, scored."""
-    workdirs.claim(workdir, dataclasses.asdict(config), ASSUMED_IN_OLDER_RUNS)
-    print(f"[lit_tf] rand_init: untrained generators of {config.student_blocks} and {config.teacher_blocks} "
-          "blocks", flush=True)
-    named = {"generator": _generator(config, config.student_blocks),
-             "teacher": _generator(config, config.teacher_blocks)}
-    result = {"mode": config.mode, "attributes": list(config.attributes), "image_size": config.image_size,
-              "steps": 0, "generator": _summary(named["generator"]), "teacher": _summary(named["teacher"])}
-    result["compression"] = round(result["teacher"]["params"] / result["generator"]["params"], 3)
-    result["scores"] = _scores(classifier, named, data["test"], config) if classifier else dict.fromkeys(named)
-    result["wall_seconds"] = round(time.time() - start, 1)
-    workdirs.write_json_atomically(os.path.join(workdir, "result.json"), result)
-    return result
-
-
-def run(config, workdir):
-    """Runs `config` in `workdir` (resuming what is there) and returns the result dict.
-
-    Args:
-        config: `StarGANConfig`.
-        workdir: str, a new or empty folder, or one holding this same configuration.
-    """
-    finished = workdirs.finished_result(workdir, dataclasses.asdict(config), ASSUMED_IN_OLDER_RUNS)
-    if finished is not None:
-        return finished
-    start = time.time()
-    keras.utils.set_random_seed(config.seed)
+def _prepare(config):
+    """The data, the Inception classifier, the models and a fixed test batch (for samples and exports)."""
+    keras.utils.set_random_seed(config.seed)  # the models start from the seed
     # The training stream resumes at a restarted epoch's first batch; bad attributes and missing data
     # fail here, before the workdir.
     data = {split: celeba.provide_dataset(split, config.batch_size, config.image_size, config.attributes,
                                           config.data_dir, seed=config.seed,
                                           steps_per_epoch=config.steps_per_epoch if split == "train" else None)
             for split in ("train", "test")}
-    classifier = _classifier(config)
-    if config.mode == "rand_init":
-        return _random_init(config, data, classifier, workdir, start)
+    prepared = {"data": data, "classifier": _classifier(config), "fixed_batch": _fixed_batch(data["test"])}
+    if config.mode == "rand_init":  # untrained generators of the student's and teacher's sizes
+        named = {"generator": _generator(config, config.student_blocks),
+                 "teacher": _generator(config, config.teacher_blocks)}
+        return {**prepared, "named": named, "model": None}
     named, model = _models(config)
-    workdirs.claim(workdir, dataclasses.asdict(config), ASSUMED_IN_OLDER_RUNS)
+    return {**prepared, "named": named, "model": model}
+
+
+def _train(config, workdir, prepared):
+    """Trains the prepared model (resuming); returns the networks to save (none for `rand_init`)."""
+    named, model = prepared["named"], prepared["model"]
+    if model is None:
+        print(f"[lit_tf] rand_init: untrained generators of {config.student_blocks} and {config.teacher_blocks} "
+              "blocks", flush=True)
+        return {}
     _compile(config, model, named["discriminator"])
-    images, labels = _fixed_batch(data["test"])
+    images, labels = prepared["fixed_batch"]
     model([images[:1], labels[:1]])  # builds it, so a restart can restore into it
     what = {"teacher": f"StarGAN, {config.teacher_blocks} blocks",
             "scratch": f"StarGAN, {config.student_blocks} blocks",
@@ -317,24 +302,40 @@ def run(config, workdir):
     print(f"[lit_tf] {config.mode}: {what}, {config.epochs} x {config.steps_per_epoch} steps", flush=True)
     samples = SampleGrid(named["generator"], images, labels, config.attributes, os.path.join(workdir, "samples"),
                          config.sample_every)
-    training.fit_stage(model, data["train"], epochs=config.epochs, steps_per_epoch=config.steps_per_epoch,
+    training.fit_stage(model, prepared["data"]["train"], epochs=config.epochs, steps_per_epoch=config.steps_per_epoch,
                        learning_rate=None, stage=config.mode, keep_best=False, checkpoint_dir=workdir,
                        callbacks=[samples], nan_monitors=NAN_MONITORS, verbose="lines")
+    return {name: named[name] for name in ("generator", "discriminator") if named[name] is not None}
 
-    os.makedirs(os.path.join(workdir, "models"), exist_ok=True)
-    for name in ("generator", "discriminator"):
-        if named[name] is not None:
-            named[name].save(os.path.join(workdir, "models", f"{name}.keras"))
+
+def _report(config, workdir, prepared):
+    """Sizes, the compression, Inception score and FID of the generator (and teacher), and the exports."""
+    named = prepared["named"]
+    trained = config.mode != "rand_init"
     result = {"mode": config.mode, "attributes": list(config.attributes), "image_size": config.image_size,
-              "steps": config.total_steps, "generator": _summary(named["generator"])}
+              "steps": config.total_steps if trained else 0, "generator": _summary(named["generator"])}
     if named["teacher"] is not None:
         result["teacher"] = _summary(named["teacher"])
         result["compression"] = round(result["teacher"]["params"] / result["generator"]["params"], 3)
     scored = {"generator": named["generator"], **({"teacher": named["teacher"]} if named["teacher"] else {})}
-    result["scores"] = (_scores(classifier, scored, data["test"], config) if classifier
+    classifier = prepared["classifier"]
+    result["scores"] = (_scores(classifier, scored, prepared["data"]["test"], config) if classifier
                         else dict.fromkeys(scored))
-    if config.export:
-        result["export"] = _export(named["generator"], os.path.join(workdir, "export"), images, labels)
-    result["wall_seconds"] = round(time.time() - start, 1)
-    workdirs.write_json_atomically(os.path.join(workdir, "result.json"), result)
+    if config.export and trained:
+        result["export"] = _export(named["generator"], os.path.join(workdir, "export"), *prepared["fixed_batch"])
     return result
+
+
+def run(config, workdir):
+    """Runs `config` in `workdir` (resuming what is there) and returns the result dict.
+
+    The skeleton is `lit_tf.runs.run`'s; this module says what each of its steps does.
+
+    Args:
+        config: `StarGANConfig`.
+        workdir: str, a new or empty folder, or one holding this same configuration.
+    """
+    return runs.run(config, workdir, runs.Steps(
+        prepare=lambda: _prepare(config),
+        train=lambda prepared: _train(config, workdir, prepared),
+        report=lambda prepared, trained: _report(config, workdir, prepared)), ASSUMED_IN_OLDER_RUNS)
