@@ -46,9 +46,8 @@ def step_functions(teacher_arch, student_arch, image_size, batch_size, weights_d
     from lit_tf import KDDistiller
     from lit_tf import LITDistiller
     from lit_tf import models
-    from lit_tf.baselines import L2Regularized
-
     from lit_tf import sections
+    from lit_tf.baselines import L2Regularized
 
     # A tree from before lit_tf.weight_copy (`--before`) has it in sections; ask that first, since the
     # editable install would find a newer checkout's weight_copy for an older tree.
