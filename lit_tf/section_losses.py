@@ -5,18 +5,13 @@ Shared by `lit_tf.lit.LITDistiller` (CIFAR) and `lit_tf.gan.distill.GeneratorDis
 
 Example:
 
->>> import keras, numpy as np
+>>> import numpy as np
+>>> from lit_tf import models
 >>> from lit_tf.section_losses import SectionLosses
->>> def mlp(blocks):
-...     inputs = keras.Input((8,))
-...     x = keras.layers.Dense(8, name="stem")(inputs)
-...     for i in range(blocks):
-...         x = keras.layers.Dense(8, name=f"section_1_{i}")(x)
-...     x = keras.layers.Identity(name="section_1")(x)
-...     return keras.Model(inputs, keras.layers.Dense(3, name="head")(x))
->>> ir_losses, teacher_logits = SectionLosses(mlp(3), mlp(1), ["stem", "section_1"])(np.ones((2, 8)))
->>> len(ir_losses), tuple(teacher_logits.shape)
-(1, (2, 3))
+>>> teacher, student = models.get("resnet20"), models.get("resnet8")
+>>> ir_losses, teacher_logits = SectionLosses(teacher, student, teacher.boundaries)(np.zeros((2, 32, 32, 3)))
+>>> len(ir_losses), tuple(teacher_logits.shape)  # one IR loss a section
+(3, (2, 10))
 """
 
 import keras
