@@ -61,7 +61,7 @@ def train_supervised(model, train_data, val_data=None, *, schedule=None, epochs=
     `schedule` is a `lit_tf.settings.Schedule` (or `epochs=`, `learning_rate=`,
     `milestones=` in short). Keyword arguments beyond these go to `lit_tf.training.fit_stage`.
     """
-    schedule = settings.stage_schedule(schedule, epochs, learning_rate, milestones)
+    schedule = settings.stage_schedule(schedule, epochs, learning_rate, milestones, needs_rate=True)
     trainer = L2Regularized(model, weight_decay, name="supervised")
     trainer.compile(
         optimizers.for_stage(optimizer, schedule.learning_rate, momentum),

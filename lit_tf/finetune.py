@@ -134,7 +134,7 @@ def finetune_with_kd(teacher, student, train_data, val_data=None, *, schedule=No
     optimizer object (`lit_tf.optimizers.for_stage`). Keyword arguments beyond the KD
     ones go to `lit_tf.training.fit_stage`.
     """
-    schedule = settings.stage_schedule(schedule, epochs, learning_rate, milestones)
+    schedule = settings.stage_schedule(schedule, epochs, learning_rate, milestones, needs_rate=True)
     distiller = KDDistiller(teacher, student, temperature=temperature, alpha=alpha, weight_decay=weight_decay)
     distiller.compile(optimizer=optimizers.for_stage(optimizer, schedule.learning_rate, momentum),
                       metrics=[accuracy_metric()])

@@ -70,12 +70,22 @@ class Schedule:
         return dataclasses.replace(self, convention=convention)
 
 
-def stage_schedule(schedule=None, epochs=None, learning_rate=None, milestones=()):
+def stage_schedule(schedule=None, epochs=None, learning_rate=None, milestones=(), needs_rate=False):
     """`schedule` (a `Schedule`), or the one the flat keywords describe; never both.
 
+    `needs_rate`: the stage makes its optimizer at the schedule's rate, so `None` is refused.
+
     Raises:
-        ValueError: both, neither, or a `schedule` that is not a `Schedule`.
+        ValueError: both, neither, a `schedule` that is not a `Schedule`, or a missing rate.
     """
+    schedule = _given_schedule(schedule, epochs, learning_rate, milestones)
+    if needs_rate and schedule.learning_rate is None:
+        raise ValueError(f"This stage makes its optimizer at the schedule's learning rate: give one. "
+                         f"Received: {schedule}")
+    return schedule
+
+
+def _given_schedule(schedule, epochs, learning_rate, milestones):
     if schedule is None:
         if epochs is None:
             raise ValueError("A stage needs schedule=lit_tf.settings.Schedule(epochs, learning_rate, milestones) "

@@ -240,3 +240,15 @@ def test_a_student_without_the_teachers_boundary_names_is_told_about_student_bou
     student = keras.Model(inputs, keras.layers.Dense(4)(keras.layers.GlobalAveragePooling2D()(x)), name="other")
     with pytest.raises(ValueError, match=r"Model 'other' has no layer 'stem'.* pass student_boundaries=\[\.\.\.\]"):
         LITDistiller(teacher, student, B)
+
+
+def test_a_head_that_needs_more_than_the_last_boundary_is_one_clear_error():
+    def model(name):
+        inputs = keras.Input((4,))
+        stem = keras.layers.Dense(4, name="stem")(inputs)
+        section = keras.layers.Dense(4, name="section_1")(stem)
+        both = keras.layers.Concatenate()([stem, section])  # the head reaches back past the boundary
+        return keras.Model(inputs, keras.layers.Dense(3, name="head")(both), name=name)
+
+    with pytest.raises(ValueError, match="head of model 'student' depends on more.*LIT runs the student's head"):
+        LITDistiller(model("teacher"), model("student"), ["stem", "section_1"])

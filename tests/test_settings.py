@@ -48,3 +48,6 @@ def test_a_stage_takes_a_schedule_or_the_flat_keywords_never_both():
             settings.stage_schedule(**kwargs)
     with pytest.raises(ValueError, match="convention must be one of"):
         settings.Schedule(3, 0.1, convention="daily")
+    assert settings.stage_schedule(epochs=3).learning_rate is None  # fit_stage: the optimizer's own rate
+    with pytest.raises(ValueError, match="at the schedule's learning rate"):
+        settings.stage_schedule(epochs=3, needs_rate=True)
