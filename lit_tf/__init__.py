@@ -22,10 +22,10 @@ from lit_tf import registration
 __version__ = "0.2.0"
 
 MODULES = (
-    "baselines", "blocks", "callbacks", "checks", "choices", "compression", "convert", "data", "distribute",
-    "experiment", "export", "finetune", "flops", "gan", "graph", "lit", "losses", "models", "optimizers", "progress",
-    "quiet", "registration", "reporting", "section_losses", "sections", "settings", "startup", "students", "training",
-    "workdir",
+    "baselines", "blocks", "callbacks", "checks", "choices", "compression", "convert", "data", "distiller_config",
+    "distribute", "experiment", "experiment_config", "export", "finetune", "flops", "gan", "graph", "lit", "losses",
+    "models", "optimizers", "progress", "quiet", "registration", "reporting", "runs", "section_losses", "sections",
+    "settings", "startup", "students", "trainability", "training", "weight_copy", "workdir",
 )
 NAMES = {
     "CompressResult": "compression",
