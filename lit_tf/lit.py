@@ -7,8 +7,8 @@ gets the KD loss. The total is `(beta * KD + (1 - beta) * sum_k IR_k) / 2`,
 and only the student's section weights train: its stem and head keep their
 weights and are called with `training=False` (BatchNorm on moving statistics),
 as the reference code's `student.eval()` then `sections.train()`. One function,
-`LITDistiller.lit_pass`, computes all of a step's forward pass; the student's
-`trainable` flags are never touched. When the student's stem is a copy of the
+`LITDistiller.lit_pass`, computes all of a step's forward pass, and no step
+changes a `trainable` flag (the student's are left as they were). When the student's stem is a copy of the
 teacher's, section 1 runs once for both losses (`shares_first_section`).
 
 Example:
