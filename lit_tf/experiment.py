@@ -224,6 +224,7 @@ def run(config, workdir):
         with strategy.scope():
             teacher = _teacher(config, strategy.num_replicas_in_sync)
         _check_student(config, teacher)
+        # notes: what training finds that the result reports (filled by _train)
         return {"strategy": strategy, "data": data, "teacher": teacher, "notes": {}}
 
     def train(prepared):
@@ -238,8 +239,10 @@ def run(config, workdir):
             return _train(config, prepared["teacher"], data, strategy.num_replicas_in_sync, fit_kwargs,
                           prepared["notes"])
 
-    return runs.run(config, workdir, runs.Steps(prepare, train, lambda prepared, trained: _report(
-        config, workdir, prepared["data"], trained, prepared["notes"])), ASSUMED_IN_OLDER_RUNS)
+    def report(prepared, trained):
+        return _report(config, workdir, prepared["data"], trained, prepared["notes"])
+
+    return runs.run(config, workdir, runs.Steps(prepare, train, report), ASSUMED_IN_OLDER_RUNS)
 
 
 def _report(config, workdir, data, trained, notes):
