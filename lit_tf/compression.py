@@ -244,15 +244,16 @@ def compress(
                   "callbacks": callbacks, "checkpoint_dir": checkpoint_dir, "report_data": report_data}
 
     if verbose:
-        print(f"[lit_tf] Stage 1/2, LIT: {lit_epochs} epochs, sections {student_boundaries[1:]}")
-    lit.compile(optimizer=optimizers.for_stage(optimizer, lit_learning_rate, momentum), metrics=[accuracy_metric()])
+        print(f"[lit_tf] Stage 1/2, LIT: {lit_schedule.epochs} epochs, sections {student_boundaries[1:]}")
+    lit.compile(optimizer=optimizers.for_stage(optimizer, lit_schedule.learning_rate, momentum),
+                metrics=[accuracy_metric()])
     # The student's best epoch is chosen after fine-tuning, not here.
     lit_history = fit_stage(lit, train_data, val_data, schedule=lit_schedule, stage="lit", target=student,
                             keep_best=False, **fit_kwargs)
 
     if verbose:
         trained = "whole student" if finetune_stem_and_head else "sections (stem and head frozen, as the reference)"
-        print(f"[lit_tf] Stage 2/2, fine-tune: {finetune_epochs} epochs, {trained}")
+        print(f"[lit_tf] Stage 2/2, fine-tune: {finetune_schedule.epochs} epochs, {trained}")
     student_cut.unfreeze_stem_and_head()
     if not finetune_stem_and_head:
         student_cut.freeze_stem_and_head_weights()

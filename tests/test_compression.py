@@ -287,13 +287,16 @@ def test_compress_ends_with_a_line_a_model_like_the_trainers(capsys):
         assert f"params {model.count_params():,}  FLOPs " in line
 
 
-def test_compress_takes_the_stages_schedules_or_their_keywords_never_both():
+def test_compress_takes_the_stages_schedules_or_their_keywords_never_both(capsys):
     from lit_tf import settings
 
     x, y = test_case.tiny_data(16)
     teacher, student = test_case.tiny_classifier(2), test_case.tiny_classifier(1)
     result = lit_tf.compress(teacher, student, B, (x, y), lit_schedule=settings.Schedule(2, 0.05),
-                             finetune_schedule=settings.Schedule(1, 0.01), batch_size=8, verbose=0)
+                             finetune_schedule=settings.Schedule(1, 0.01), batch_size=8, summary=False)
     assert (result.lit_history.epoch, result.finetune_history.epoch) == ([0, 1], [0])
+    assert result.lit_history.history["learning_rate"] == pytest.approx([0.05, 0.05])
+    printed = capsys.readouterr().out
+    assert "LIT: 2 epochs" in printed and "fine-tune: 1 epochs" in printed
     with pytest.raises(ValueError, match="Pass lit_schedule= or lit_epochs="):
         lit_tf.compress(teacher, student, B, (x, y), lit_schedule=settings.Schedule(2, 0.05), lit_epochs=3)
