@@ -63,14 +63,11 @@ def _stage_schedule(stage, given, from_keywords, default):
     """`given` (a `settings.Schedule`), or the one `stage`'s flat keywords build; never both."""
     if given is None:
         return from_keywords
-    if not isinstance(given, settings.Schedule):
-        raise ValueError(f"{stage}_schedule is a lit_tf.settings.Schedule(epochs, learning_rate, milestones, "
-                         f"convention). Received: {stage}_schedule={given!r}")
     if from_keywords != default:
         raise ValueError(f"Pass {stage}_schedule= or {stage}_epochs=/{stage}_learning_rate=/{stage}_milestones= "
                          f"(and schedule=), not both. Received: {stage}_schedule={given}, and keywords for "
                          f"{from_keywords}")
-    return given
+    return settings.stage_schedule(given, needs_rate=True, name=f"{stage}_schedule")  # a Schedule with a rate
 
 
 def _student_and_boundaries(teacher, student, boundaries, student_boundaries, keep, student_init):

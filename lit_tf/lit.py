@@ -8,8 +8,9 @@ and only the student's section weights train: its stem and head keep their
 weights and are called with `training=False` (BatchNorm on moving statistics),
 as the reference code's `student.eval()` then `sections.train()`. One function,
 `LITDistiller.lit_pass`, computes all of a step's forward pass, and no step
-changes a `trainable` flag (the student's are left as they were). When the student's stem is a copy of the
-teacher's, section 1 runs once for both losses (`shares_first_section`).
+changes a `trainable` flag (the student's are left as they were). When the
+student's stem is a copy of the teacher's, section 1 runs once for both losses
+(`shares_first_section`).
 
 Example:
 
@@ -232,11 +233,14 @@ class LITDistiller(keras.Model):
             return self.student(inputs, training=training)
         if self._tracing_train_step:
             return self.lit_pass(inputs)
-        return self._student_logits(self._student_stem(inputs, training=False))
+        return self._student_logits(inputs)
 
-    def _student_logits(self, stem_output, first=0):
-        """The student from its stem's output on, sections `first`.. in training mode, the head frozen."""
-        outputs = stem_output
+    def _student_logits(self, inputs, first=0):
+        """The student as a LIT step runs it: stem and head frozen, sections `first`.. in training mode.
+
+        `inputs` are the model's inputs when `first` is 0, else section `first`'s input.
+        """
+        outputs = self._student_stem(inputs, training=False) if first == 0 else inputs
         for section in self.section_losses.student_sections[first:]:
             outputs = section(outputs, training=True)
         return self._student_head(outputs, training=False)
@@ -252,7 +256,7 @@ class LITDistiller(keras.Model):
         """
         section_losses = self.section_losses
         if not self._shared_first_section:
-            logits = self._student_logits(self._student_stem(inputs, training=False))
+            logits = self._student_logits(inputs)
             ir_losses, teacher_logits = section_losses(inputs, training=True)
             return LITPass(logits, ir_losses, teacher_logits)
         features, teacher_logits = section_losses.teacher_features(inputs)

@@ -11,7 +11,7 @@ Example:
 (KD(temperature=6.0, alpha=0.95), LIT(beta=0.75, noise_stddev=0.0))
 >>> settings.LIT_STAGE
 Schedule(epochs=175, learning_rate=0.1, milestones=(100,), convention='milestones')
->>> settings.FINETUNE_STAGE.following("reference")  # lit-code's rates, a drop one epoch before 55
+>>> settings.Schedule(125, 0.01, [55], convention="reference")  # lit-code's rates: the drop one epoch early
 Schedule(epochs=125, learning_rate=0.01, milestones=(55,), convention='reference')
 """
 
@@ -65,37 +65,35 @@ class Schedule:
             raise ValueError(f"convention must be one of {SCHEDULE_CONVENTIONS}. "
                              f"Received: convention={self.convention!r}")
 
-    def following(self, convention):
-        """This schedule with its rate drops timed by `convention`."""
-        return dataclasses.replace(self, convention=convention)
 
-
-def stage_schedule(schedule=None, epochs=None, learning_rate=None, milestones=(), needs_rate=False):
+def stage_schedule(schedule=None, epochs=None, learning_rate=None, milestones=(), needs_rate=False,
+                   name="schedule"):
     """`schedule` (a `Schedule`), or the one the flat keywords describe; never both.
 
     `needs_rate`: the stage makes its optimizer at the schedule's rate, so `None` is refused.
+    `name`: what the caller calls `schedule`, for the errors.
 
     Raises:
         ValueError: both, neither, a `schedule` that is not a `Schedule`, or a missing rate.
     """
-    schedule = _given_schedule(schedule, epochs, learning_rate, milestones)
+    schedule = _given_schedule(schedule, epochs, learning_rate, milestones, name)
     if needs_rate and schedule.learning_rate is None:
         raise ValueError(f"This stage makes its optimizer at the schedule's learning rate: give one. "
-                         f"Received: {schedule}")
+                         f"Received: {name}={schedule}")
     return schedule
 
 
-def _given_schedule(schedule, epochs, learning_rate, milestones):
+def _given_schedule(schedule, epochs, learning_rate, milestones, name):
     if schedule is None:
         if epochs is None:
             raise ValueError("A stage needs schedule=lit_tf.settings.Schedule(epochs, learning_rate, milestones) "
                              "or epochs=N (with learning_rate= and milestones=).")
         return Schedule(epochs, learning_rate, milestones)
     if not isinstance(schedule, Schedule):
-        raise ValueError(f"schedule is a lit_tf.settings.Schedule; its convention= says when the rates drop "
-                         f"('milestones' or 'reference'). Received: schedule={schedule!r}")
+        raise ValueError(f"{name} is a lit_tf.settings.Schedule; its convention= says when the rates drop "
+                         f"('milestones' or 'reference'). Received: {name}={schedule!r}")
     if epochs is not None or learning_rate is not None or tuple(milestones):
-        raise ValueError(f"Pass schedule={schedule} or epochs=/learning_rate=/milestones=, not both. "
+        raise ValueError(f"Pass {name}={schedule} or epochs=/learning_rate=/milestones=, not both. "
                          f"Received: epochs={epochs}, learning_rate={learning_rate}, milestones={milestones}")
     return schedule
 

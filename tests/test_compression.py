@@ -300,3 +300,5 @@ def test_compress_takes_the_stages_schedules_or_their_keywords_never_both(capsys
     assert "LIT: 2 epochs" in printed and "fine-tune: 1 epochs" in printed
     with pytest.raises(ValueError, match="Pass lit_schedule= or lit_epochs="):
         lit_tf.compress(teacher, student, B, (x, y), lit_schedule=settings.Schedule(2, 0.05), lit_epochs=3)
+    with pytest.raises(ValueError, match="lit_schedule is a lit_tf.settings.Schedule"):
+        lit_tf.compress(teacher, student, B, (x, y), lit_schedule={"epochs": 2})

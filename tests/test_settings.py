@@ -41,7 +41,7 @@ def test_the_stages_and_the_trainer_config_default_to_the_settings():
 def test_a_stage_takes_a_schedule_or_the_flat_keywords_never_both():
     schedule = settings.Schedule(3, 0.1, [2], "reference")
     assert settings.stage_schedule(schedule) is schedule and schedule.milestones == (2,)
-    assert settings.stage_schedule(epochs=3, learning_rate=0.1, milestones=(2,)) == schedule.following("milestones")
+    assert settings.stage_schedule(epochs=3, learning_rate=0.1, milestones=(2,)) == settings.Schedule(3, 0.1, (2,))
     for kwargs, message in ((dict(schedule=schedule, epochs=3), "not both"), ({}, "needs schedule"),
                             (dict(schedule="reference"), "convention= says")):
         with pytest.raises(ValueError, match=message):

@@ -311,9 +311,9 @@ def _train(config, workdir, prepared):
 def _report(config, workdir, prepared):
     """Sizes, the compression, Inception score and FID of the generator (and teacher), and the exports."""
     named = prepared["named"]
-    trained = config.mode != "rand_init"
+    was_trained = prepared["model"] is not None  # rand_init scores untrained generators
     result = {"mode": config.mode, "attributes": list(config.attributes), "image_size": config.image_size,
-              "steps": config.total_steps if trained else 0, "generator": _summary(named["generator"])}
+              "steps": config.total_steps if was_trained else 0, "generator": _summary(named["generator"])}
     if named["teacher"] is not None:
         result["teacher"] = _summary(named["teacher"])
         result["compression"] = round(result["teacher"]["params"] / result["generator"]["params"], 3)
@@ -321,7 +321,7 @@ def _report(config, workdir, prepared):
     classifier = prepared["classifier"]
     result["scores"] = (_scores(classifier, scored, prepared["data"]["test"], config) if classifier
                         else dict.fromkeys(scored))
-    if config.export and trained:
+    if config.export and was_trained:
         result["export"] = _export(named["generator"], os.path.join(workdir, "export"), *prepared["fixed_batch"])
     return result
 
