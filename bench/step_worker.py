@@ -47,7 +47,6 @@ def step_functions(teacher_arch, student_arch, image_size, batch_size, weights_d
     from lit_tf import LITDistiller
     from lit_tf import models
     from lit_tf import sections
-    from lit_tf.baselines import L2Regularized
 
     # A tree from before lit_tf.weight_copy (`--before`) has it in sections; ask that first, since the
     # editable install would find a newer checkout's weight_copy for an older tree.
@@ -88,8 +87,7 @@ def step_functions(teacher_arch, student_arch, image_size, batch_size, weights_d
     ir_only.compile(sgd())
     kd = KDDistiller(teacher, student(), weight_decay=1e-4)
     kd.compile(sgd())
-    alone = L2Regularized(student(), 1e-4)
-    alone.compile(sgd(), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    alone = _student_alone(student(), sgd)
     forward = tf.function(lambda images: tf.reduce_sum(teacher(images, training=False)))
 
     def lit_losses():
@@ -106,6 +104,23 @@ def step_functions(teacher_arch, student_arch, image_size, batch_size, weights_d
         "student": lambda: alone.train_on_batch(x, y),
         "teacher_forward": lambda: forward(x).numpy(),
     }
+
+
+def _student_alone(model, sgd):
+    """`model` compiled for supervised steps with coupled L2 1e-4, as the tree's `train_supervised` does."""
+    import keras
+
+    cross_entropy = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    try:
+        from lit_tf.baselines import L2Regularized  # a tree from before the decay moved into the optimizer
+    except ImportError:
+        from lit_tf.optimizers import with_coupled_weight_decay
+
+        model.compile(with_coupled_weight_decay(sgd(), 1e-4), cross_entropy)
+        return model
+    alone = L2Regularized(model, 1e-4)
+    alone.compile(sgd(), cross_entropy)
+    return alone
 
 
 def _import_tensorflow_as_the_tree_does():

@@ -32,43 +32,26 @@ from lit_tf import settings
 from lit_tf import trainability
 from lit_tf.finetune import accuracy_metric
 from lit_tf.finetune import finetune_with_kd
-from lit_tf.losses import l2_penalty
 from lit_tf.training import fit_stage
-
-
-class L2Regularized(keras.Model):
-    """Wraps `model` to add coupled L2 weight decay to its loss (as PyTorch's SGD)."""
-
-    def __init__(self, model, weight_decay, **kwargs):
-        super().__init__(**kwargs)
-        self.model, self.weight_decay = model, weight_decay
-
-    def call(self, inputs, training=False):
-        return self.model(inputs, training=training)
-
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        loss = super().compute_loss(x, y, y_pred, sample_weight, training=training)
-        if training:
-            loss = loss + l2_penalty(self.trainable_weights, self.weight_decay)
-        return loss
 
 
 def train_supervised(model, train_data, val_data=None, *, schedule=None, epochs=None, learning_rate=None,
                      milestones=(), momentum=settings.SGD.momentum, weight_decay=settings.SGD.weight_decay,
                      optimizer="sgd", stage="supervised", **fit_kwargs):
-    """Trains `model` on the labels alone (SGD with momentum, piecewise rate).
+    """Trains `model` on the labels alone (SGD with momentum, piecewise rate); compiles `model`.
 
     `schedule` is a `lit_tf.settings.Schedule` (or `epochs=`, `learning_rate=`,
-    `milestones=` in short). Keyword arguments beyond these go to `lit_tf.training.fit_stage`.
+    `milestones=` in short). `weight_decay` is PyTorch's coupled one, applied by the
+    optimizer (`lit_tf.optimizers.for_stage`); the logged loss is the cross-entropy alone.
+    Keyword arguments beyond these go to `lit_tf.training.fit_stage`.
     """
     schedule = settings.stage_schedule(schedule, epochs, learning_rate, milestones, needs_rate=True)
-    trainer = L2Regularized(model, weight_decay, name="supervised")
-    trainer.compile(
-        optimizers.for_stage(optimizer, schedule.learning_rate, momentum),
+    model.compile(
+        optimizers.for_stage(optimizer, schedule.learning_rate, momentum, coupled_weight_decay=weight_decay),
         keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=[accuracy_metric()],
     )
-    return fit_stage(trainer, train_data, val_data, schedule=schedule, stage=stage, target=model, **fit_kwargs)
+    return fit_stage(model, train_data, val_data, schedule=schedule, stage=stage, target=model, **fit_kwargs)
 
 
 def distill_kd(teacher, student, train_data, val_data=None, *, stage1, stage2,

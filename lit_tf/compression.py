@@ -156,7 +156,9 @@ def compress(
         lit_milestones, finetune_milestones: epochs where the rate drops 10x.
         beta, temperature, alpha, noise_stddev: see `LITDistiller`.
         momentum: float, SGD momentum.
-        weight_decay: float, coupled L2 weight decay (as PyTorch's SGD).
+        weight_decay: float, PyTorch's coupled weight decay (`wd·w` added to each gradient),
+            applied by each stage's optimizer: "sgd", "torch_sgd" or a `lit_tf.optimizers`
+            `CoupledSGD`/`TorchSGD`/`TorchAdam`; another optimizer needs `weight_decay=0`.
         optimizer: "sgd" (Keras' SGD with `momentum`), "torch_sgd" (PyTorch's momentum buffer, as
             the reference; `lit_tf.optimizers.TorchSGD`), another Keras optimizer's name ("adam"),
             or a `keras.optimizers.Optimizer`; each stage trains with its own copy, its rate set
@@ -218,6 +220,9 @@ def compress(
         weight_decay=weight_decay,
         section_bn_updates=section_bn_updates,
     )
+    # An optimizer that cannot apply the weight decay is one error here, before anything is written.
+    lit.compile(optimizer=optimizers.for_stage(optimizer, lit_schedule.learning_rate, momentum),
+                metrics=[accuracy_metric()])
     student_cut = lit.section_losses.student_cut
     train_data = as_batches(train_data, steps_per_epoch=steps_per_epoch)
     check_data(teacher, train_data)
@@ -242,8 +247,6 @@ def compress(
 
     if verbose:
         print(f"[lit_tf] Stage 1/2, LIT: {lit_schedule.epochs} epochs, sections {student_boundaries[1:]}")
-    lit.compile(optimizer=optimizers.for_stage(optimizer, lit_schedule.learning_rate, momentum),
-                metrics=[accuracy_metric()])
     # The student's best epoch is chosen after fine-tuning, not here.
     lit_history = fit_stage(lit, train_data, val_data, schedule=lit_schedule, stage="lit", target=student,
                             keep_best=False, **fit_kwargs)

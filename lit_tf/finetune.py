@@ -41,7 +41,9 @@ class KDDistiller(keras.distillation.Distiller):
         student: `keras.Model` giving logits; all its weights train.
         temperature: float > 0.
         alpha: float in [0, 1], the weight of the hard-label cross-entropy.
-        weight_decay: float >= 0, coupled L2 on the student's weights (the reference's 1e-4).
+        weight_decay: float >= 0, PyTorch's coupled weight decay of the student's weights (the
+            reference's 1e-4), which `compile` sets on the optimizer (see
+            `lit_tf.optimizers.with_coupled_weight_decay`); the logged `loss` includes its L2 term.
     """
 
     def __init__(
@@ -94,6 +96,7 @@ class KDDistiller(keras.distillation.Distiller):
 
     def compile(self, optimizer="sgd", loss=None, metrics=None, **kwargs):
         loss = loss or keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        optimizer = optimizers.with_coupled_weight_decay(optimizer, self.weight_decay, "KDDistiller")
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
     def get_compile_config(self):
@@ -114,7 +117,7 @@ class KDDistiller(keras.distillation.Distiller):
         # Keras' losses are divided by the replica count; log the KD loss whole, as LITDistiller.
         self.kd_loss_tracker.update_state(loss * losses.replica_count())
         if training:
-            loss = loss + losses.l2_penalty(self.trainable_weights, self.weight_decay)
+            loss = loss + losses.logged_weight_decay(self)
         return loss
 
 

@@ -38,6 +38,7 @@ import keras
 
 from lit_tf import distiller_config
 from lit_tf import losses
+from lit_tf import optimizers
 from lit_tf import settings
 from lit_tf import trainability
 from lit_tf.section_losses import SectionLosses
@@ -71,7 +72,9 @@ class LITDistiller(keras.Model):
             activations fed to the student's sections while training.
         section_bn_updates: "full_pass" or "both_passes" (the reference's); which
             passes update the sections' BatchNorm moving statistics (see `SectionLosses`).
-        weight_decay: float >= 0, coupled L2 on the trained weights (the reference's 1e-4).
+        weight_decay: float >= 0, PyTorch's coupled weight decay of the trained weights (the
+            reference's 1e-4), which `compile` sets on the optimizer (see
+            `lit_tf.optimizers.with_coupled_weight_decay`); the logged `loss` includes its L2 term.
         seed: int or `None`, for the noise.
     """
 
@@ -271,6 +274,7 @@ class LITDistiller(keras.Model):
                 "LITDistiller computes its own loss, (beta * KD + (1 - beta) * sum of IR losses) / 2: set beta, "
                 "temperature and alpha when you build it, and compile with an optimizer and metrics only. "
                 f"Received: loss={loss!r}, loss_weights={kwargs.get('loss_weights')!r}")
+        optimizer = optimizers.with_coupled_weight_decay(optimizer, self.weight_decay, "LITDistiller")
         super().compile(optimizer=optimizer, metrics=metrics, **kwargs)
 
     def compile_from_config(self, config):
@@ -304,7 +308,7 @@ class LITDistiller(keras.Model):
             kd_loss = self._kd_loss(y, y_pred.teacher_logits, y_pred.logits)
         total = (self.beta * kd_loss + (1.0 - self.beta) * ir_loss) / 2.0
         if training:
-            total = total + losses.l2_penalty(self.trainable_weights, self.weight_decay)
+            total = total + losses.logged_weight_decay(self)
 
         # The Keras losses above are divided by the replica count; log them whole.
         replicas = losses.replica_count()

@@ -90,3 +90,15 @@ def l2_penalty(variables, weight_decay):
         keras.ops.stack([keras.ops.sum(keras.ops.square(v)) for v in variables])
     )
     return 0.5 * weight_decay * total / replica_count()
+
+
+def logged_weight_decay(model):
+    """The L2 term of `model.optimizer`'s coupled weight decay, to log with the loss; no gradient.
+
+    The decay is the optimizer's (`lit_tf.optimizers.CoupledWeightDecay` adds `wd·w` to each
+    gradient). A distiller adds this `l2_penalty` of its trained weights to its training loss
+    under `stop_gradient`, so its logged `loss` is the objective its steps minimise, as Keras
+    logs a `kernel_regularizer`'s penalty with the loss.
+    """
+    decay = getattr(getattr(model, "optimizer", None), "coupled_weight_decay", 0.0)
+    return keras.ops.stop_gradient(l2_penalty(model.trainable_weights, decay)) if decay else 0.0

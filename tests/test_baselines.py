@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 
 from lit_tf import baselines
-from lit_tf import losses
 from lit_tf import settings
 from tests import test_case
 
@@ -70,15 +69,20 @@ def test_kd_runs_both_schedules_and_lowers_the_loss():
     assert first.history["loss"][-1] < first.history["loss"][0]
 
 
-def test_supervised_loss_adds_coupled_weight_decay():
+def test_supervised_training_decays_the_weights_in_its_optimizer():
     x, y = test_case.tiny_data(8)
     model = test_case.tiny_classifier(1)
-    trainer = baselines.L2Regularized(model, weight_decay=0.5)
-    logits = model(x, training=False)
-    trainer.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    trainer(x)
-    with_decay = trainer.compute_loss(x, y, logits, training=True)
-    without = trainer.compute_loss(x, y, logits, training=False)
-    assert float(with_decay - without) == pytest.approx(float(losses.l2_penalty(model.trainable_weights, 0.5)),
-                                                        rel=1e-5)
-    assert float(with_decay - without) > 0
+    initial = [np.array(w) for w in model.trainable_weights]
+    baselines.train_supervised(model, (x, y), epochs=1, learning_rate=0.1, momentum=0.0, weight_decay=0.5,
+                               batch_size=8, verbose=0)
+    assert model.optimizer.coupled_weight_decay == 0.5
+
+    undecayed = test_case.tiny_classifier(1)
+    undecayed.set_weights([np.array(w) for w in model.weights])
+    for variable, value in zip(undecayed.trainable_weights, initial):
+        variable.assign(value)
+    undecayed.compile(keras.optimizers.SGD(0.1), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    undecayed.train_on_batch(x, y)
+    # One plain SGD step without momentum: the decayed step is the plain one less lr * wd * w.
+    for decayed, plain, before in zip(model.trainable_weights, undecayed.trainable_weights, initial):
+        np.testing.assert_allclose(np.array(decayed), np.array(plain) - 0.1 * 0.5 * before, rtol=1e-5, atol=1e-6)

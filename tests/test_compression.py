@@ -261,7 +261,7 @@ def test_optimizer_names_and_objects_train_each_stage_with_its_own_copy(optimize
     given = keras.optimizers.Adam(beta_1=0.5) if optimizer == "object" else optimizer
     result = lit_tf.compress(test_case.tiny_classifier(2), test_case.tiny_classifier(1), B, (x, y),
                              lit_epochs=1, finetune_epochs=2, finetune_milestones=(1,), batch_size=8, verbose=0,
-                             optimizer=given)
+                             optimizer=given, weight_decay=0.0)  # Adam cannot add PyTorch's coupled decay
     assert result.finetune_history.history["learning_rate"] == pytest.approx([0.01, 0.001])
     assert np.isfinite(result.finetune_history.history["loss"]).all()
     if optimizer == "object":
@@ -275,6 +275,15 @@ def test_an_unknown_optimizer_is_one_clear_error():
                                          r"optimizer='adamx'"):
         lit_tf.compress(test_case.tiny_classifier(2), test_case.tiny_classifier(1), B, (x, y), lit_epochs=1,
                         finetune_epochs=1, batch_size=8, verbose=0, optimizer="adamx")
+
+
+def test_an_optimizer_that_cannot_apply_the_weight_decay_is_one_error_before_anything_is_written(tmp_path):
+    x, y = test_case.tiny_data(8)
+    with pytest.raises(ValueError, match=r"weight_decay=0.0001, PyTorch's coupled weight decay, which Adam cannot "
+                                         r"apply: use 'sgd', 'torch_sgd'.* or weight_decay=0"):
+        lit_tf.compress(test_case.tiny_classifier(2), test_case.tiny_classifier(1), B, (x, y), lit_epochs=1,
+                        finetune_epochs=1, batch_size=8, verbose=0, optimizer="adam", checkpoint_dir=str(tmp_path))
+    assert not list(tmp_path.iterdir())
 
 
 def test_compress_ends_with_a_line_a_model_like_the_trainers(capsys):

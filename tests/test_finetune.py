@@ -95,3 +95,24 @@ def test_a_reloaded_kd_distiller_keeps_its_loss_dtype_and_trainable(tmp_path):
     clone = keras.saving.load_model(path)
     assert (clone.dtype_policy.name, clone.trainable) == ("float64", False)
     assert clone._student_loss_for_serialization.ignore_class == 3  # Distiller keeps no public name for it
+
+
+def test_the_distillers_weight_decay_goes_to_the_optimizer_and_only_the_logged_loss_sees_its_l2_term():
+    x, y = test_case.tiny_data(8)
+    distiller = KDDistiller(test_case.tiny_classifier(2), test_case.tiny_classifier(1), weight_decay=1e-3)
+    distiller.compile(keras.optimizers.SGD(0.1, momentum=0.9))
+    assert (type(distiller.optimizer).__name__, distiller.optimizer.coupled_weight_decay) == ("CoupledSGD", 1e-3)
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:
+        logits = distiller.student(x, training=True)
+        logged = distiller.compute_loss(x, y, logits, training=True)
+        undecayed = distiller.compute_loss(x, y, logits, training=False)
+    assert float(logged - undecayed) == pytest.approx(
+        float(losses.l2_penalty(distiller.trainable_weights, 1e-3)), rel=1e-4)
+    assert float(logged - undecayed) > 0
+    gradients = tape.gradient(logged - undecayed, distiller.trainable_weights)  # the optimizer's alone
+    assert all(g is None or float(tf.reduce_max(tf.abs(g))) < 1e-7 for g in gradients)
+    with pytest.raises(ValueError, match="KDDistiller has weight_decay=0.001.*Adam cannot apply"):
+        KDDistiller(test_case.tiny_classifier(2), test_case.tiny_classifier(1), weight_decay=1e-3).compile(
+            keras.optimizers.Adam())

@@ -93,3 +93,63 @@ def test_torch_adam_follows_pytorchs_sequence_where_keras_adam_does_not(gradient
 def test_torch_adam_refuses_a_beta_outside_0_1():
     with pytest.raises(ValueError, match=r"beta_2 must be in \[0, 1\)\. Received: beta_2=1.0"):
         optimizers.TorchAdam(1e-3, 0.5, 1.0)
+
+
+def _torch_sgd_with_decay_by_hand(w, gradients, lr, momentum, decay):
+    """torch.optim.SGD's step with weight_decay (single-tensor path): g += wd·p; buf = m·buf + g; p -= lr·buf."""
+    buffer, values = None, []
+    for gradient in gradients:
+        g = gradient + decay * w
+        buffer = g if buffer is None else momentum * buffer + g
+        w = w - lr * buffer
+        values.append(w)
+    return np.array(values)
+
+
+def test_coupled_weight_decay_is_pytorchs_in_torch_sgd_and_keras_sgd():
+    gradients = [1.0, -0.5, 0.25]
+
+    def run(optimizer):
+        w = keras.Variable([2.0])
+        values = []
+        for gradient in gradients:
+            optimizer.apply([keras.ops.full((1,), gradient)], [w])
+            values.append(float(w[0]))
+        return np.array(values)
+
+    expected = _torch_sgd_with_decay_by_hand(2.0, gradients, 0.1, 0.9, 0.05)
+    np.testing.assert_allclose(run(TorchSGD(0.1, momentum=0.9, coupled_weight_decay=0.05)), expected, rtol=1e-6)
+    # Keras' SGD arithmetic at a constant rate is PyTorch's, the decay included.
+    np.testing.assert_allclose(run(optimizers.CoupledSGD(0.1, momentum=0.9, coupled_weight_decay=0.05)), expected,
+                               rtol=1e-5)
+    adam = run(optimizers.TorchAdam(0.1, coupled_weight_decay=0.05))
+    assert not np.allclose(adam, run(optimizers.TorchAdam(0.1)))
+
+
+def test_coupled_weight_decay_round_trips_and_refuses_keras_decoupled_weight_decay():
+    for optimizer in (TorchSGD(0.1, coupled_weight_decay=1e-4), optimizers.CoupledSGD(0.1, coupled_weight_decay=1e-4),
+                      optimizers.TorchAdam(coupled_weight_decay=1e-4)):
+        config = keras.saving.serialize_keras_object(optimizer)
+        assert keras.saving.deserialize_keras_object(config).coupled_weight_decay == 1e-4
+    with pytest.raises(ValueError, match="coupled_weight_decay= .*Received: weight_decay=0.0001"):
+        TorchSGD(0.1, weight_decay=1e-4)
+    with pytest.raises(ValueError, match="must be >= 0"):
+        optimizers.CoupledSGD(0.1, coupled_weight_decay=-1.0)
+
+
+def test_with_coupled_weight_decay_sets_it_converts_keras_sgd_and_refuses_what_cannot_apply_it():
+    torch_sgd = TorchSGD(0.1, momentum=0.9)
+    assert optimizers.with_coupled_weight_decay(torch_sgd, 1e-4) is torch_sgd
+    assert torch_sgd.coupled_weight_decay == 1e-4
+    assert optimizers.with_coupled_weight_decay(torch_sgd, 1e-4) is torch_sgd  # the same again: fine
+    with pytest.raises(ValueError, match="weight_decay=0.001, and its optimizer its own coupled_weight_decay=0.0001"):
+        optimizers.with_coupled_weight_decay(torch_sgd, 1e-3)
+    made = optimizers.with_coupled_weight_decay("sgd", 1e-4)
+    assert (type(made).__name__, made.coupled_weight_decay) == ("CoupledSGD", 1e-4)
+    adam = keras.optimizers.Adam()
+    assert optimizers.with_coupled_weight_decay(adam, 0.0) is adam
+    with pytest.raises(ValueError, match="Adam cannot apply.*or weight_decay=0"):
+        optimizers.with_coupled_weight_decay(adam, 1e-4, "LITDistiller")
+    assert optimizers.for_stage("torch_sgd", 0.1, 0.9, coupled_weight_decay=1e-4).coupled_weight_decay == 1e-4
+    assert optimizers.for_stage(keras.optimizers.SGD(0.5, momentum=0.5), 0.1, 0.9,
+                                coupled_weight_decay=1e-4).coupled_weight_decay == 1e-4
