@@ -55,3 +55,25 @@ def test_batch_norm_saves_and_loads_with_pytorchs_defaults(tmp_path):
     layer = keras.saving.load_model(path).get_layer("bn")
     assert isinstance(layer, torch_layers.TorchBatchNormalization)
     assert (layer.momentum, layer.epsilon) == (0.9, 1e-5)
+
+
+def test_batch_norm_gradient_in_training_is_the_one_autodiff_gives_and_its_output_the_same_to_the_bit():
+    x = tf.constant(_x((8, 6, 6, 4)) * 3.0 + 1.0)
+    upstream = tf.constant(_x((8, 6, 6, 4), seed=1))
+    offset, scale = tf.constant([0.1, -0.2, 0.3, 0.0]), tf.constant([1.5, 0.5, 2.0, 1.0])
+
+    def autodiff(x, offset, scale, epsilon):
+        mean, variance = keras.ops.moments(x, [0, 1, 2])
+        return keras.ops.batch_normalization(x, mean, variance, 3, offset, scale, epsilon), mean, variance
+
+    results = []
+    for normalize in (torch_layers.normalize_with_batch_moments, lambda x, axes, axis, *rest: autodiff(x, *rest)):
+        with tf.GradientTape() as tape:
+            tape.watch([x, offset, scale])
+            outputs, mean, variance = normalize(x, [0, 1, 2], 3, offset, scale, 1e-5)
+        results.append((outputs, mean, variance, *tape.gradient(outputs, [x, offset, scale], upstream)))
+    closed_form, differentiated = results
+    for value, expected in zip(closed_form[:3], differentiated[:3]):
+        np.testing.assert_array_equal(value, expected)  # the forward pass is Keras' own
+    for gradient, expected in zip(closed_form[3:], differentiated[3:]):
+        np.testing.assert_allclose(gradient, expected, rtol=1e-4, atol=1e-5)
