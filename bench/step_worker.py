@@ -134,11 +134,28 @@ def _import_tensorflow_as_the_tree_does():
         return
 
 
+def peak_resident_mib():
+    """This process's peak resident memory in MiB: `VmHWM` of `/proc/self/status` on Linux.
+
+    Not `getrusage`'s `ru_maxrss`, which Linux carries across `exec` from the parent: a worker
+    started by a process that had built models would report the parent's peak.
+    """
+    import resource
+
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def serve(functions, requests, replies):
     """Answers each method name on `requests` with the seconds one call took (`lit_losses`: its JSON, and
     `peak_rss`: this process's peak resident memory in MiB)."""
     import json
-    import resource
 
     replies.write(f"ready {','.join(name for name in functions if name != 'lit_losses')}\n")
     replies.flush()
@@ -147,7 +164,7 @@ def serve(functions, requests, replies):
         if method == "lit_losses":
             replies.write(json.dumps(functions[method]()) + "\n")
         elif method == "peak_rss":
-            replies.write(f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f}\n")
+            replies.write(f"{peak_resident_mib():.1f}\n")
         else:
             start = time.perf_counter()
             functions[method]()

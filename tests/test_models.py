@@ -67,3 +67,20 @@ class ModelFamilyTest(parameterized.TestCase):
 def test_bad_architectures_say_what_is_valid(arch, message):
     with pytest.raises(ValueError, match=message):
         models.get(arch)
+
+
+@pytest.mark.parametrize("shape, filters", [((2, 8, 8, 4), 8), ((2, 7, 7, 3), 8)])
+def test_the_zero_pad_shortcut_is_a_strided_slice_and_a_channel_pad_to_the_bit_with_its_gradient(shape, filters):
+    import tensorflow as tf
+
+    from lit_tf.models.resnet import ZeroPadShortcut
+
+    x = tf.constant(np.random.default_rng(0).normal(size=shape).astype("float32"))
+    extra = filters - shape[-1]
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        ours = ZeroPadShortcut(filters)(x)
+        expected = tf.pad(x[:, ::2, ::2, :], [[0, 0], [0, 0], [0, 0], [extra // 2, extra - extra // 2]])
+    np.testing.assert_array_equal(ours, expected)
+    upstream = tf.constant(np.random.default_rng(1).normal(size=expected.shape).astype("float32"))
+    np.testing.assert_array_equal(tape.gradient(ours, x, upstream), tape.gradient(expected, x, upstream))
