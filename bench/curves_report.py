@@ -112,8 +112,9 @@ def hours_to(row, level):
 
 
 def _mean_std(values):
-    std = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
-    return f"{np.mean(values):.4f} ± {std:.4f}"
+    if len(values) < 2:  # no spread to give
+        return f"{np.mean(values):.4f} (one seed)"
+    return f"{np.mean(values):.4f} ± {float(np.std(values, ddof=1)):.4f}"
 
 
 def markdown_table(rows, after_epochs=(2, 4, 10), level=0.80):
