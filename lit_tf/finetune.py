@@ -25,6 +25,7 @@ Example:
 import keras
 
 from lit_tf import distiller_config
+from lit_tf import folding
 from lit_tf import losses
 from lit_tf import optimizers
 from lit_tf import settings
@@ -71,6 +72,30 @@ class KDDistiller(keras.distillation.Distiller):
         self.built = teacher.built and student.built
         self.kd_loss_tracker = keras.metrics.Mean(name="kd_loss")
 
+    def _extract_all_teacher_features(self, x):
+        # Keras 3.15's Distiller takes the teacher's outputs from here (private; nothing public gives
+        # them). The logits come from the teacher with its BatchNorms folded into its convolutions
+        # (`lit_tf.folding`): the same logits to float32 rounding, a faster pass.
+        if self._teacher_feature_extractor is not None:
+            return super()._extract_all_teacher_features(x)
+        return {"final_output": self.teacher_for_logits()(x, training=False)}
+
+    def teacher_for_logits(self):
+        """The teacher as KD runs it: `lit_tf.folding.fold_batch_norm(teacher)`, folded at `compile`.
+
+        The teacher's weights are read then (compile again after changing them); a teacher that
+        is not functional runs as it is.
+        """
+        folded = getattr(self, "_folded_teacher", None)
+        if folded is None:
+            try:
+                folded = folding.fold_batch_norm(self.teacher)
+            except ValueError:  # not a functional model: no graph to fold
+                folded = self.teacher
+            trainability.freeze(folded)
+            object.__setattr__(self, "_folded_teacher", folded)  # past Keras' tracking: no weights of the distiller
+        return folded
+
     @property
     def metrics(self):
         # Log `loss` and `kd_loss` as the LIT stage does, not Distiller's student_loss,
@@ -97,6 +122,8 @@ class KDDistiller(keras.distillation.Distiller):
     def compile(self, optimizer="sgd", loss=None, metrics=None, **kwargs):
         loss = loss or keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         optimizer = optimizers.with_coupled_weight_decay(optimizer, self.weight_decay, "KDDistiller")
+        object.__setattr__(self, "_folded_teacher", None)
+        self.teacher_for_logits()  # folded now, eagerly, with the teacher's weights as they are at compile
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
     def get_compile_config(self):

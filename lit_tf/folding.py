@@ -1,0 +1,98 @@
+"""A frozen model's inference pass with each BatchNormalization folded into the convolution before it.
+
+In inference a BatchNormalization is a per-channel `x·a + b` (`a = γ/√(σ²+ε)`, `b = β − μ·a`
+from its moving statistics). After a convolution without activation, `conv(x, W)·a + b` is
+`conv(x, W·a) + b`: one convolution with a bias, which TensorFlow runs as one fused op, in place of
+a convolution and two element-wise passes over its output. The results agree to float32 rounding
+(a few 1e-7 relative), not to the bit, so lit_tf folds only where a teacher's outputs go straight
+into a smooth loss: the KD teacher's logits (`lit_tf.KDDistiller`). LIT's teacher boundaries feed
+the student's sections, whose ReLUs would see the rounding; they stay unfolded.
+
+`fold_batch_norm(model)` gives a new functional model on the same inputs that calls the model's
+own layers, except that each Conv2D whose only consumer is a BatchNormalization (each called once,
+the convolution without activation) becomes one new Conv2D with a bias, holding the folded weights
+as they are now. Train the original, never the folded model, and fold again after its weights change.
+
+>>> import keras, numpy as np
+>>> from lit_tf.folding import fold_batch_norm
+>>> inputs = keras.Input((8, 8, 3))
+>>> x = keras.layers.Conv2D(4, 3, use_bias=False, name="conv")(inputs)
+>>> x = keras.layers.BatchNormalization(name="bn")(x)
+>>> model = keras.Model(inputs, keras.layers.ReLU()(x))
+>>> _ = model.get_layer("bn").moving_variance.assign([2.0, 3.0, 4.0, 5.0])
+>>> folded = fold_batch_norm(model)
+>>> [layer.name for layer in folded.layers if "bn" in layer.name or "conv" in layer.name]
+['conv_folded']
+>>> x = np.random.default_rng(0).normal(size=(2, 8, 8, 3)).astype("float32")
+>>> bool(np.allclose(folded(x), model(x, training=False), atol=1e-6))
+True
+"""
+
+import collections
+
+import keras
+import numpy as np
+
+from lit_tf import graph
+
+
+def fold_batch_norm(model):
+    """`model`'s inference pass with Conv2D -> BatchNormalization pairs folded; `model` if there are none."""
+    calls = graph.calls(model)
+    pairs = _foldable_pairs(model, calls)
+    if not pairs:
+        return model
+    folded_batch_norms = {id(batch_norm_call) for batch_norm_call in pairs.values()}
+    tensors = {id(tensor): tensor for tensor in model.inputs}
+    for call in calls:
+        if id(call) in folded_batch_norms:
+            continue
+        if id(call) in pairs:
+            batch_norm_call = pairs[id(call)]
+            (output,) = call.replay(_folded_convolution(call.layer, batch_norm_call.layer), tensors)
+            tensors[id(batch_norm_call.outputs[0])] = output
+            continue
+        outputs = call.replay(call.layer, tensors)
+        tensors.update((id(old), new) for old, new in zip(call.outputs, outputs))
+    outputs = keras.tree.map_structure(lambda tensor: tensors[id(tensor)], model.output)
+    return keras.Model(model.input, outputs, name=f"{model.name}_folded")
+
+
+def _foldable_pairs(model, calls):
+    """`{id(conv call): batch norm call}` for each convolution whose one consumer is a foldable BatchNorm."""
+    consumers = collections.defaultdict(list)
+    for call in calls:
+        for tensor in call.inputs:
+            consumers[id(tensor)].append(call)
+    times_called = collections.Counter(id(call.layer) for call in calls)
+    model_outputs = {id(tensor) for tensor in keras.tree.flatten(model.outputs)}
+    pairs = {}
+    for call in calls:
+        layer = call.layer
+        if type(layer) is not keras.layers.Conv2D or layer.activation not in (None, keras.activations.linear):
+            continue
+        (output,) = call.outputs
+        users = consumers[id(output)]
+        if len(users) != 1 or id(output) in model_outputs or times_called[id(layer)] != 1:
+            continue
+        batch_norm = users[0].layer
+        if (isinstance(batch_norm, keras.layers.BatchNormalization) and times_called[id(batch_norm)] == 1
+                and batch_norm.axis in (-1, len(output.shape) - 1) and not batch_norm.renorm
+                and layer.data_format == "channels_last"):
+            pairs[id(call)] = users[0]
+    return pairs
+
+
+def _folded_convolution(convolution, batch_norm):
+    """A new Conv2D with a bias computing `batch_norm(convolution(x))` in inference."""
+    scale = np.asarray(batch_norm.gamma) if batch_norm.scale else 1.0
+    offset = np.asarray(batch_norm.beta) if batch_norm.center else 0.0
+    a = scale / np.sqrt(np.asarray(batch_norm.moving_variance) + batch_norm.epsilon)
+    bias = np.asarray(convolution.bias) if convolution.use_bias else 0.0
+    config = dict(convolution.get_config(), name=f"{convolution.name}_folded", use_bias=True, trainable=False,
+                  kernel_regularizer=None, bias_regularizer=None)
+    folded = keras.layers.Conv2D.from_config(config)
+    folded.build(convolution.input.shape)
+    folded.kernel.assign(np.asarray(convolution.kernel) * a)
+    folded.bias.assign(offset + (bias - np.asarray(batch_norm.moving_mean)) * a)
+    return folded
