@@ -81,9 +81,9 @@ class KDDistiller(keras.distillation.Distiller):
         return {"final_output": self.teacher_for_logits()(x, training=False)}
 
     def teacher_for_logits(self):
-        """The teacher as KD runs it: `lit_tf.folding.fold_batch_norm(teacher)`, folded at `compile`.
+        """The teacher as KD runs it: `lit_tf.folding.fold_batch_norm(teacher)`, built once.
 
-        The teacher's weights are read then (compile again after changing them); a teacher that
+        It computes with the teacher's own variables, so it follows their values; a teacher that
         is not functional runs as it is.
         """
         folded = getattr(self, "_folded_teacher", None)
@@ -122,8 +122,7 @@ class KDDistiller(keras.distillation.Distiller):
     def compile(self, optimizer="sgd", loss=None, metrics=None, **kwargs):
         loss = loss or keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         optimizer = optimizers.with_coupled_weight_decay(optimizer, self.weight_decay, "KDDistiller")
-        object.__setattr__(self, "_folded_teacher", None)
-        self.teacher_for_logits()  # folded now, eagerly, with the teacher's weights as they are at compile
+        self.teacher_for_logits()  # the folded graph is built here, eagerly, not inside a traced step
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
     def get_compile_config(self):

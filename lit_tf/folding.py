@@ -10,8 +10,9 @@ the student's sections, whose ReLUs would see the rounding; they stay unfolded.
 
 `fold_batch_norm(model)` gives a new functional model on the same inputs that calls the model's
 own layers, except that each Conv2D whose only consumer is a BatchNormalization (each called once,
-the convolution without activation) becomes one new Conv2D with a bias, holding the folded weights
-as they are now. Train the original, never the folded model, and fold again after its weights change.
+the convolution without activation) becomes one `FoldedConvolution`: the pair's own variables,
+folded on every call (kernel-sized arithmetic), so the folded model always follows the original's
+weights and holds none of its own. It is for inference: the original is what trains.
 
 >>> import keras, numpy as np
 >>> from lit_tf.folding import fold_batch_norm
@@ -21,8 +22,8 @@ as they are now. Train the original, never the folded model, and fold again afte
 >>> model = keras.Model(inputs, keras.layers.ReLU()(x))
 >>> _ = model.get_layer("bn").moving_variance.assign([2.0, 3.0, 4.0, 5.0])
 >>> folded = fold_batch_norm(model)
->>> [layer.name for layer in folded.layers if "bn" in layer.name or "conv" in layer.name]
-['conv_folded']
+>>> [type(layer).__name__ for layer in folded.layers][1:]
+['FoldedConvolution', 'ReLU']
 >>> x = np.random.default_rng(0).normal(size=(2, 8, 8, 3)).astype("float32")
 >>> bool(np.allclose(folded(x), model(x, training=False), atol=1e-6))
 True
@@ -31,7 +32,6 @@ True
 import collections
 
 import keras
-import numpy as np
 
 from lit_tf import graph
 
@@ -49,7 +49,7 @@ def fold_batch_norm(model):
             continue
         if id(call) in pairs:
             batch_norm_call = pairs[id(call)]
-            (output,) = call.replay(_folded_convolution(call.layer, batch_norm_call.layer), tensors)
+            (output,) = call.replay(FoldedConvolution(call.layer, batch_norm_call.layer), tensors)
             tensors[id(batch_norm_call.outputs[0])] = output
             continue
         outputs = call.replay(call.layer, tensors)
@@ -83,16 +83,26 @@ def _foldable_pairs(model, calls):
     return pairs
 
 
-def _folded_convolution(convolution, batch_norm):
-    """A new Conv2D with a bias computing `batch_norm(convolution(x))` in inference."""
-    scale = np.asarray(batch_norm.gamma) if batch_norm.scale else 1.0
-    offset = np.asarray(batch_norm.beta) if batch_norm.center else 0.0
-    a = scale / np.sqrt(np.asarray(batch_norm.moving_variance) + batch_norm.epsilon)
-    bias = np.asarray(convolution.bias) if convolution.use_bias else 0.0
-    config = dict(convolution.get_config(), name=f"{convolution.name}_folded", use_bias=True, trainable=False,
-                  kernel_regularizer=None, bias_regularizer=None)
-    folded = keras.layers.Conv2D.from_config(config)
-    folded.build(convolution.input.shape)
-    folded.kernel.assign(np.asarray(convolution.kernel) * a)
-    folded.bias.assign(offset + (bias - np.asarray(batch_norm.moving_mean)) * a)
-    return folded
+class FoldedConvolution(keras.layers.Layer):
+    """`batch_norm(convolution(x))` in inference as one convolution with a bias, folded on each call.
+
+    Args:
+        convolution: the `keras.layers.Conv2D` (channels last, no activation).
+        batch_norm: the `keras.layers.BatchNormalization` on its output (last axis).
+    """
+
+    def __init__(self, convolution, batch_norm, **kwargs):
+        super().__init__(name=f"{convolution.name}_folded", trainable=False, **kwargs)
+        self.convolution, self.batch_norm = convolution, batch_norm
+
+    def call(self, inputs):
+        ops, convolution, batch_norm = keras.ops, self.convolution, self.batch_norm
+        a = ops.rsqrt(batch_norm.moving_variance + batch_norm.epsilon)
+        if batch_norm.scale:
+            a = a * batch_norm.gamma
+        bias = -batch_norm.moving_mean if not convolution.use_bias else convolution.bias - batch_norm.moving_mean
+        bias = bias * a + (batch_norm.beta if batch_norm.center else 0.0)
+        return ops.add(convolution.convolution_op(inputs, convolution.kernel * a), bias)
+
+    def compute_output_shape(self, input_shape):
+        return self.convolution.compute_output_shape(input_shape)

@@ -66,3 +66,13 @@ def test_a_teacher_without_a_layer_graph_runs_as_it_is():
     distiller = KDDistiller(teacher, test_case.tiny_classifier(1))
     distiller.compile("sgd")
     assert distiller.teacher_for_logits() is teacher
+
+
+def test_the_folded_model_follows_the_models_weights_and_holds_none_of_its_own():
+    x = np.random.default_rng(0).normal(size=(4, 16, 16, 3)).astype("float32")
+    model = _with_statistics(CifarResNet(depth=8, **TINY), x)
+    folded = folding.fold_batch_norm(model)
+    assert {id(w) for w in folded.weights} <= {id(w) for w in model.weights}
+    model.set_weights([w * 1.5 for w in model.get_weights()])  # as a loaded checkpoint would
+    expected = np.asarray(model(x, training=False))
+    np.testing.assert_allclose(folded(x), expected, rtol=1e-5, atol=1e-5 * np.abs(expected).max())
