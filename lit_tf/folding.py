@@ -97,12 +97,19 @@ class FoldedConvolution(keras.layers.Layer):
 
     def call(self, inputs):
         ops, convolution, batch_norm = keras.ops, self.convolution, self.batch_norm
-        a = ops.rsqrt(batch_norm.moving_variance + batch_norm.epsilon)
+
+        def float32(value):  # the folding in float32, whatever the layers compute in
+            return ops.cast(value, "float32")
+
+        a = ops.rsqrt(float32(batch_norm.moving_variance) + batch_norm.epsilon)
         if batch_norm.scale:
-            a = a * batch_norm.gamma
-        bias = -batch_norm.moving_mean if not convolution.use_bias else convolution.bias - batch_norm.moving_mean
-        bias = bias * a + (batch_norm.beta if batch_norm.center else 0.0)
-        return ops.add(convolution.convolution_op(inputs, convolution.kernel * a), bias)
+            a = a * float32(batch_norm.gamma)
+        bias = -float32(batch_norm.moving_mean)
+        if convolution.use_bias:
+            bias = bias + float32(convolution.bias)
+        bias = bias * a + (float32(batch_norm.beta) if batch_norm.center else 0.0)
+        kernel = ops.cast(float32(convolution.kernel) * a, inputs.dtype)
+        return ops.add(convolution.convolution_op(inputs, kernel), ops.cast(bias, inputs.dtype))
 
     def compute_output_shape(self, input_shape):
         return self.convolution.compute_output_shape(input_shape)
