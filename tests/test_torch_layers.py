@@ -77,3 +77,14 @@ def test_batch_norm_gradient_in_training_is_the_one_autodiff_gives_and_its_outpu
         np.testing.assert_array_equal(value, expected)  # the forward pass is Keras' own
     for gradient, expected in zip(closed_form[3:], differentiated[3:]):
         np.testing.assert_allclose(gradient, expected, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("shape, dtype", [((6, 5), "float32"), ((2, 4, 4, 3), "float64")])
+def test_batch_norm_trains_on_what_the_fused_gradient_does_not_take(shape, dtype):
+    bn = torch_layers.TorchBatchNormalization(dtype=dtype)
+    x = tf.constant(_x(shape).astype(dtype))
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(tf.square(bn(x, training=True) - 1.0))
+    gradients = tape.gradient(loss, bn.trainable_weights)
+    assert all(g is not None and np.isfinite(np.asarray(g)).all() for g in gradients)
+    np.testing.assert_allclose(bn.moving_mean, 0.1 * _x(shape).reshape(-1, shape[-1]).mean(0), rtol=1e-4, atol=1e-6)

@@ -6,8 +6,8 @@
 - `TorchBatchNormalization`: `BatchNorm2d`'s defaults (momentum 0.1, i.e. Keras 0.9; eps
   1e-5) and its moving variance, which PyTorch updates with the *unbiased* batch variance
   (times n / (n - 1)) while normalising with the biased one. Its training pass computes
-  Keras' (and PyTorch's) `x·a + b`, with the closed-form gradient PyTorch's `BatchNorm2d`
-  uses in place of differentiating the moments op by op (see `normalize_with_batch_moments`).
+  Keras' (and PyTorch's) `x·a + b`, its gradient from TensorFlow's fused BatchNorm gradient
+  kernel in place of differentiating the moments op by op (see `normalize_with_batch_moments`).
 
 Example:
 
@@ -81,14 +81,15 @@ class TorchBatchNormalization(layers.BatchNormalization):
 
 
 def normalize_with_batch_moments(x, reduction_axes, axis, offset, scale, epsilon):
-    """`(batch normalization of x, its mean, its biased variance)`, with a closed-form gradient.
+    """`(batch normalization of x, its mean, its biased variance)`, with a fused gradient.
 
     The forward pass is Keras' `ops.moments` and `ops.batch_normalization` (`x·a + b` per
     channel, as PyTorch's `BatchNorm2d` computes it, so the same values to the last bit). The
-    gradient is the textbook one PyTorch's kernels use, `dx = a·(dy − mean(dy) − x̂·mean(dy·x̂))`,
-    in a handful of element-wise ops where differentiating the moments takes about twice as many;
-    the moments get no gradient (they are statistics for the moving averages). On backends
-    other than TensorFlow, or for `offset`/`scale` of `None`, autodiff differentiates the pass.
+    gradient, `dx = a·(dy − mean(dy) − x̂·mean(dy·x̂))` and those of the scale and offset, comes
+    from TensorFlow's `FusedBatchNormGradV3` in one op, where differentiating the moments takes a
+    dozen element-wise ones; the moments get no gradient (they are statistics for the moving
+    averages). Elsewhere (another backend, a batch that is not float32 NHWC, `offset` or `scale`
+    of `None`) autodiff differentiates the pass.
 
     >>> import numpy as np, keras
     >>> x = keras.ops.convert_to_tensor(np.random.default_rng(0).normal(size=(4, 3, 3, 2)), "float32")
@@ -100,8 +101,8 @@ def normalize_with_batch_moments(x, reduction_axes, axis, offset, scale, epsilon
         mean, variance = keras.ops.moments(x, reduction_axes)
         return keras.ops.batch_normalization(x, mean, variance, axis, offset, scale, epsilon), mean, variance
 
-    if (keras.backend.backend() != "tensorflow" or offset is None or scale is None
-            or axis not in (-1, len(x.shape) - 1)):
+    if (keras.backend.backend() != "tensorflow" or offset is None or scale is None or len(x.shape) != 4
+            or axis not in (-1, 3) or keras.backend.standardize_dtype(x.dtype) != "float32"):
         return forward(x, offset, scale)
     import tensorflow as tf
 
