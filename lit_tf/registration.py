@@ -28,6 +28,7 @@ SAVED_CLASSES = {  # registered name -> module that registers it
     "TileLabel": "lit_tf.models.stargan",
     "TorchBatchNormalization": "lit_tf.models.torch_layers",
     "TorchSGD": "lit_tf.optimizers",
+    "CoupledSGD": "lit_tf.optimizers",
     "TorchAdam": "lit_tf.optimizers",
     "KDDistiller": "lit_tf.finetune",
     "LITDistiller": "lit_tf.lit",
