@@ -79,8 +79,10 @@ def test_the_zero_pad_shortcut_is_a_strided_slice_and_a_channel_pad_to_the_bit_w
     extra = filters - shape[-1]
     with tf.GradientTape(persistent=True) as tape:
         tape.watch(x)
-        ours = ZeroPadShortcut(filters)(x)
+        ours = ZeroPadShortcut(filters)(x, training=True)
+        inference = ZeroPadShortcut(filters)(x)
         expected = tf.pad(x[:, ::2, ::2, :], [[0, 0], [0, 0], [0, 0], [extra // 2, extra - extra // 2]])
     np.testing.assert_array_equal(ours, expected)
+    np.testing.assert_array_equal(inference, expected)
     upstream = tf.constant(np.random.default_rng(1).normal(size=expected.shape).astype("float32"))
     np.testing.assert_array_equal(tape.gradient(ours, x, upstream), tape.gradient(expected, x, upstream))
