@@ -27,6 +27,10 @@ Example:
 [('lit', [1, 2], [0.55, 0.75], [0.5, 1.0])]
 >>> curves_report.hours_to(rows[0], 0.7)
 1.0
+>>> curves_report.epochs_to(rows[0], 0.7)
+2
+>>> curves_report.common_level(rows)
+0.75
 """
 
 import glob
@@ -111,6 +115,16 @@ def hours_to(row, level):
     return reached[0] if reached else None
 
 
+def epochs_to(row, level):
+    """Epochs (both stages counted) until the row's mean curve first reaches `level`, or `None`."""
+    return next((epoch for accuracy, epoch in zip(row["mean"], row["epochs"]) if accuracy >= level), None)
+
+
+def common_level(rows):
+    """The highest accuracy, in whole hundredths, that every row's mean curve reaches."""
+    return float(np.floor(min(max(r["mean"]) for r in rows) * 100 + 1e-9) / 100)
+
+
 def _mean_std(values):
     if len(values) < 2:  # no spread to give
         return f"{np.mean(values):.4f} (one seed)"
@@ -118,17 +132,22 @@ def _mean_std(values):
 
 
 def markdown_table(rows, after_epochs=(2, 4, 10), level=0.80):
-    """Final accuracy (mean ± std, per seed), the mean curve after some epochs, hours, hours to `level`."""
+    """Final accuracy (mean ± std, per seed), the mean curve after some epochs, hours, and hours
+    (epochs) to `level`; when some row never gets there, also to the highest level every row reaches."""
+    levels = [level]
+    if rows and common_level(rows) < level:
+        levels.append(common_level(rows))
     head = ("| row | seeds | final test accuracy (mean ± std) | per seed | "
             + "".join(f"after {e} epochs | " for e in after_epochs)
-            + f"training hours (mean) | hours to {level:.2f} |")
-    lines = [head, "|---" * (head.count("|") - 1) + "|"]
+            + "training hours (mean) | " + "".join(f"hours (epochs) to {value:.2f} | " for value in levels))
+    lines = [head.strip(), "|---" * (head.count("|") - 1) + "|"]
     for r in rows:
         at = "".join(f"{r['mean'][e - 1]:.4f} | " if e <= len(r["mean"]) else "– | " for e in after_epochs)
-        reach = hours_to(r, level)
+        reach = "".join("– | " if hours_to(r, value) is None else f"{hours_to(r, value):.2f} ({epochs_to(r, value)}) | "
+                        for value in levels)
         lines.append(f"| {r['row']} | {len(r['seeds'])} | {_mean_std(r['finals'])} | "
                      f"{' / '.join(f'{a:.4f}' for a in r['finals'])} | {at}{np.mean(r['training_hours']):.2f} | "
-                     f"{'–' if reach is None else f'{reach:.2f}'} |")
+                     f"{reach.strip()}")
     return "\n".join(lines)
 
 

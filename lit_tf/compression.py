@@ -221,8 +221,9 @@ def compress(
         section_bn_updates=section_bn_updates,
     )
     # An optimizer that cannot apply the weight decay is one error here, before anything is written.
-    lit.compile(optimizer=optimizers.for_stage(optimizer, lit_schedule.learning_rate, momentum),
-                metrics=[accuracy_metric()])
+    stage_optimizer = optimizers.for_stage(optimizer, lit_schedule.learning_rate, momentum,
+                                           coupled_weight_decay=weight_decay, owner="compress()")
+    lit.compile(optimizer=stage_optimizer, metrics=[accuracy_metric()])
     student_cut = lit.section_losses.student_cut
     train_data = as_batches(train_data, steps_per_epoch=steps_per_epoch)
     check_data(teacher, train_data)

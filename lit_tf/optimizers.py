@@ -205,14 +205,14 @@ def sgd(learning_rate, momentum, kind="sgd", coupled_weight_decay=0.0):
     return optimizer(learning_rate, momentum=momentum, coupled_weight_decay=coupled_weight_decay)
 
 
-def for_stage(optimizer, learning_rate, momentum, coupled_weight_decay=0.0):
+def for_stage(optimizer, learning_rate, momentum, coupled_weight_decay=0.0, owner="The stage"):
     """A new optimizer for one training stage, from a name or an optimizer object.
 
     "sgd" and "torch_sgd" are SGD with `momentum` (see `sgd`); another name is a Keras
     optimizer (`"adam"`); an optimizer object is copied from its config, so each stage
     starts with fresh slots and the object given is never changed. The stage's rate
     schedule then sets the learning rate every epoch. `coupled_weight_decay` is set as
-    `with_coupled_weight_decay` sets it.
+    `with_coupled_weight_decay` sets it (its errors name `owner`).
 
     >>> import keras
     >>> given = keras.optimizers.Adam(beta_1=0.5)
@@ -229,14 +229,14 @@ def for_stage(optimizer, learning_rate, momentum, coupled_weight_decay=0.0):
             raise ValueError("The stages set the learning rate every epoch (learning_rate and milestones): pass an "
                              "optimizer with a float learning_rate, not a schedule.")
         config = dict(optimizer.get_config(), learning_rate=learning_rate)
-        return with_coupled_weight_decay(type(optimizer).from_config(config), coupled_weight_decay)
+        return with_coupled_weight_decay(type(optimizer).from_config(config), coupled_weight_decay, owner)
     if isinstance(optimizer, str):
         try:
             made = keras.optimizers.get({"class_name": optimizer, "config": {"learning_rate": learning_rate}})
         except (ValueError, TypeError):
             made = None
         if made is not None:
-            return with_coupled_weight_decay(made, coupled_weight_decay)
+            return with_coupled_weight_decay(made, coupled_weight_decay, owner)
     raise ValueError(f"optimizer must be one of {OPTIMIZERS}, a Keras optimizer's name such as 'adam', or a "
                      f"keras.optimizers.Optimizer. Received: optimizer={optimizer!r}")
 

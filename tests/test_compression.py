@@ -279,8 +279,8 @@ def test_an_unknown_optimizer_is_one_clear_error():
 
 def test_an_optimizer_that_cannot_apply_the_weight_decay_is_one_error_before_anything_is_written(tmp_path):
     x, y = test_case.tiny_data(8)
-    with pytest.raises(ValueError, match=r"weight_decay=0.0001, PyTorch's coupled weight decay, which Adam cannot "
-                                         r"apply: use 'sgd', 'torch_sgd'.* or weight_decay=0"):
+    with pytest.raises(ValueError, match=r"^compress\(\) has weight_decay=0.0001, PyTorch's coupled weight decay, "
+                                         r"which Adam cannot apply: use 'sgd', 'torch_sgd'.* or weight_decay=0"):
         lit_tf.compress(test_case.tiny_classifier(2), test_case.tiny_classifier(1), B, (x, y), lit_epochs=1,
                         finetune_epochs=1, batch_size=8, verbose=0, optimizer="adam", checkpoint_dir=str(tmp_path))
     assert not list(tmp_path.iterdir())
