@@ -9,7 +9,7 @@ Traceback (most recent call last):
 FloatingPointError: The 'lit' stage loss became nan in epoch 1, step 42. Lower the learning rate, ...
 
 `KeepBestEpoch` is in every stage `lit_tf.training.fit_stage` runs with validation data, and
-`EpochSeconds` in every stage it runs in a workdir (`<stage>/epoch_seconds.csv`);
+`StageBackup` and `EpochSeconds` in every stage it runs in a workdir (`<stage>/epoch_seconds.csv`);
 `TestAccuracyCurve` where it is given `report_data` (`<stage>/test_accuracy.csv`).
 """
 
@@ -25,6 +25,19 @@ from lit_tf.reporting import accuracies
 from lit_tf.reporting import logits_function
 from lit_tf.workdir import read_json
 from lit_tf.workdir import write_json_atomically
+
+
+class StageBackup(keras.callbacks.BackupAndRestore):
+    """Keras' `BackupAndRestore`, whose resumed epoch ends with the `fit` that resumed.
+
+    On resuming, Keras' callback sets the model's starting epoch (`_initial_epoch`) and never
+    clears it (Keras 3.15), so the next `fit` of the same model, the next stage of a resumed
+    run, would start at that epoch and skip as many of its own. Cleared when training ends.
+    """
+
+    def on_train_end(self, logs=None):
+        super().on_train_end(logs)
+        self.model._initial_epoch = None
 
 
 class RaiseOnNaN(keras.callbacks.Callback):

@@ -30,6 +30,7 @@ from lit_tf import settings
 from lit_tf.callbacks import EpochSeconds
 from lit_tf.callbacks import KeepBestEpoch
 from lit_tf.callbacks import RaiseOnNaN
+from lit_tf.callbacks import StageBackup
 from lit_tf.callbacks import TestAccuracyCurve
 from lit_tf.data.epochs import FollowEpochs
 from lit_tf.optimizers import piecewise_schedule
@@ -134,7 +135,7 @@ def fit_stage(
     if folder:
         os.makedirs(folder, exist_ok=True)
         callbacks += [
-            keras.callbacks.BackupAndRestore(os.path.join(folder, "backup"), delete_checkpoint=False),
+            StageBackup(os.path.join(folder, "backup"), delete_checkpoint=False),
             keras.callbacks.CSVLogger(os.path.join(folder, "history.csv"), append=True),
             EpochSeconds(os.path.join(folder, EPOCH_SECONDS_FILE)),
             # After EpochSeconds: the curve's inference pass is not training time.

@@ -57,6 +57,21 @@ def test_killed_stage_resumes_from_its_last_completed_epoch_and_both_processes_e
     assert workdir.training_seconds(folder) == round(sum(seconds for _, seconds in timed), 1) > 0
 
 
+def test_after_a_resumed_stage_the_same_model_trains_every_epoch_of_the_next(tmp_path):
+    # Keras' BackupAndRestore leaves the resumed epoch on the model; the next stage must not start there.
+    data, folder = _data(), str(tmp_path)
+    fit = dict(learning_rate=0.1, checkpoint_dir=folder, batch_size=8, verbose=0)
+    with pytest.raises(KeyboardInterrupt):
+        training.fit_stage(_model(), data, data, epochs=3, stage="first", callbacks=[_EpochsSeen(stop_before=2)],
+                           **fit)
+    model = _model()  # as a new process builds it
+    resumed, following, after = _EpochsSeen(), _EpochsSeen(), _EpochsSeen()
+    training.fit_stage(model, data, data, epochs=3, stage="first", callbacks=[resumed], **fit)
+    training.fit_stage(model, data, data, epochs=2, stage="second", callbacks=[following], **fit)
+    model.fit(*data, epochs=1, callbacks=[after], verbose=0)
+    assert (resumed.epochs, following.epochs, after.epochs) == ([2], [0, 1], [0])
+
+
 @pytest.mark.parametrize("damaged", ["backup/latest.weights.h5", "best/best.json"])
 def test_a_damaged_checkpoint_is_one_clear_error_naming_it_and_nothing_trains(tmp_path, damaged):
     data, folder = _data(), str(tmp_path)
