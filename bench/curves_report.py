@@ -53,6 +53,7 @@ STAGES = {
     "scratch": ("scratch_stage1", "scratch_stage2"),
 }
 ROW_ORDER = ("lit", "kd", "fitnets", "scratch")
+METHOD_COLORS = {"lit": "tab:blue", "kd": "tab:green", "fitnets": "tab:orange", "scratch": "tab:purple"}
 KEPT_FILES = (RESULT_FILE, "config.json")
 KEPT_STAGE_FILES = (TEST_ACCURACY_FILE, EPOCH_SECONDS_FILE, "history.csv")
 
@@ -160,24 +161,24 @@ def plot(rows, path, lines=None):
     from matplotlib import pyplot
 
     figure, panels = pyplot.subplots(1, 2, figsize=(11, 4.2), sharey=True)
-    for r in rows:
+    for r in rows:  # a method's colour; its start as the line's style
         style = "--" if r["row"] != method_of(r["row"]) else "-"
+        color = METHOD_COLORS.get(method_of(r["row"]))
         for axes, x in zip(panels, (r["hours"], r["epochs"])):
-            (line,) = axes.plot(x, r["mean"], style, marker="o", markersize=3,
-                                label=f"{r['row']} ({len(r['seeds'])} seed{'s' * (len(r['seeds']) > 1)})")
+            axes.plot(x, r["mean"], style, color=color, marker="o", markersize=3,
+                      label=f"{r['row']} ({len(r['seeds'])} seed{'s' * (len(r['seeds']) > 1)})")
             if len(r["seeds"]) > 1:
-                axes.fill_between(x, r["low"], r["high"], color=line.get_color(), alpha=0.15)
+                axes.fill_between(x, r["low"], r["high"], color=color, alpha=0.15)
     for label, value in (lines or {}).items():
         for axes in panels:
-            axes.axhline(value, color="black" if "teacher" in label else "grey", linestyle=":", linewidth=1)
-        panels[1].annotate(f"{label} {value:.3f}", (1, value), xytext=(2, 2), textcoords="offset points",
-                           fontsize=8)
+            axes.axhline(value, color="black" if "teacher" in label else "grey", linestyle=":", linewidth=1,
+                         label=f"{label} {value:.3f}" if axes is panels[1] else None)
     if rows:
         panels[1].axvline(rows[0]["stage1_epochs"] + 0.5, color="grey", linestyle="--", linewidth=0.8)
-    panels[0].set_xlabel("training hours (this machine)")
+    panels[0].set_xlabel("training hours (this machine, its 2 cores at times shared)")
     panels[1].set_xlabel("epochs (stage 1, then stage 2 after the dashed line)")
     panels[0].set_ylabel("test accuracy")
-    panels[0].legend(fontsize=8, loc="lower right")
+    panels[1].legend(fontsize=8, loc="lower right")
     for axes in panels:
         axes.grid(alpha=0.3)
     figure.tight_layout()
