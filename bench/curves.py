@@ -117,7 +117,8 @@ def main(argv):
         print(f"error: no finished run in {publish}", file=sys.stderr)
         return 1
     lines = _lines(publish, FLAGS.context_results)
-    table = curves_report.markdown_table(rows)
+    table = (curves_report.markdown_table(rows) + "\n\n"
+             + curves_report.fastest_line(rows, curves_report.fastest_epoch_seconds(publish)))
     curves_report.write(publish, rows, table, " ".join(sys.argv[1:]), report.machine(), lines)
     print(table)
     print(curves_report.ratio_line(rows, lines))

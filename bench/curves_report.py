@@ -29,6 +29,11 @@ Example:
 1.0
 >>> curves_report.epochs_to(rows[0], 0.7)
 2
+>>> fastest = curves_report.fastest_epoch_seconds(out)
+>>> fastest
+{'finetune': 1800.0, 'lit': 1800.0}
+>>> curves_report.fastest_hours_to(rows[0], 0.7, fastest)
+1.0
 >>> curves_report.common_level(rows)
 0.75
 """
@@ -121,6 +126,56 @@ def epochs_to(row, level):
     return next((epoch for accuracy, epoch in zip(row["mean"], row["epochs"]) if accuracy >= level), None)
 
 
+def fastest_epoch_seconds(out):
+    """Each stage's fastest epoch over every finished run in `out`, in seconds: what an epoch costs
+    on the least-shared cores (the runs' hours include times their cores were shared)."""
+    fastest = {}
+    for path in glob.glob(os.path.join(out, "*", "seed*", RESULT_FILE)):
+        method = method_of(os.path.basename(os.path.dirname(os.path.dirname(path))))
+        for stage in STAGES.get(method, ()):
+            for _, seconds, _ in read_curve(os.path.join(os.path.dirname(path), stage)):
+                if seconds:
+                    fastest[stage] = min(fastest.get(stage, seconds), seconds)
+    return dict(sorted(fastest.items()))
+
+
+def fastest_hours_to(row, level, fastest):
+    """Hours until the row's mean curve first reaches `level` with every epoch at its stage's
+    fastest (`fastest_epoch_seconds`), or `None`."""
+    epochs = epochs_to(row, level)
+    if epochs is None:
+        return None
+    first, second = STAGES[method_of(row["row"])]
+    in_first = min(epochs, row["stage1_epochs"])
+    return (in_first * fastest[first] + (epochs - in_first) * fastest[second]) / 3600
+
+
+def levels_of(rows, level=0.80):
+    """`level`, and the highest level every row reaches (`common_level`) when that is lower."""
+    if rows and common_level(rows) < level:
+        return [level, common_level(rows)]
+    return [level]
+
+
+def fastest_line(rows, fastest, level=0.80):
+    """One line: each stage's fastest epoch and, at those speeds, the hours each row needs to reach
+    the table's levels (a cost comparison the shared cores' hours are not)."""
+    parts = [f"{value:.2f}: " + ", ".join(f"{r['row']} {_hours(fastest_hours_to(r, value, fastest))}" for r in rows)
+             for value in levels_of(rows, level)]
+    stages = ", ".join(f"{stage} {seconds:.0f}" for stage, seconds in fastest.items())
+    return (f"At each stage's fastest epoch over all runs (seconds: {stages}), the hours to reach "
+            + "; ".join(parts) + ".")
+
+
+def _hours(hours):
+    return "–" if hours is None else f"{hours:.2f}"
+
+
+def _reach(row, level):
+    """A table cell: hours (epochs) to `level`, or a dash."""
+    return "–" if epochs_to(row, level) is None else f"{hours_to(row, level):.2f} ({epochs_to(row, level)})"
+
+
 def common_level(rows):
     """The highest accuracy, in whole hundredths, that every row's mean curve reaches."""
     return float(np.floor(min(max(r["mean"]) for r in rows) * 100 + 1e-9) / 100)
@@ -135,17 +190,14 @@ def _mean_std(values):
 def markdown_table(rows, after_epochs=(2, 4, 10), level=0.80):
     """Final accuracy (mean ± std, per seed), the mean curve after some epochs, hours, and hours
     (epochs) to `level`; when some row never gets there, also to the highest level every row reaches."""
-    levels = [level]
-    if rows and common_level(rows) < level:
-        levels.append(common_level(rows))
+    levels = levels_of(rows, level)
     head = ("| row | seeds | final test accuracy (mean ± std) | per seed | "
             + "".join(f"after {e} epochs | " for e in after_epochs)
             + "training hours (mean) | " + "".join(f"hours (epochs) to {value:.2f} | " for value in levels))
     lines = [head.strip(), "|---" * (head.count("|") - 1) + "|"]
     for r in rows:
         at = "".join(f"{r['mean'][e - 1]:.4f} | " if e <= len(r["mean"]) else "– | " for e in after_epochs)
-        reach = "".join("– | " if hours_to(r, value) is None else f"{hours_to(r, value):.2f} ({epochs_to(r, value)}) | "
-                        for value in levels)
+        reach = "".join(f"{_reach(r, value)} | " for value in levels)
         lines.append(f"| {r['row']} | {len(r['seeds'])} | {_mean_std(r['finals'])} | "
                      f"{' / '.join(f'{a:.4f}' for a in r['finals'])} | {at}{np.mean(r['training_hours']):.2f} | "
                      f"{reach.strip()}")

@@ -26,6 +26,7 @@ def test_runs_share_one_adapted_teacher_and_give_curves_a_report_and_published_f
     teacher_accuracy = json.loads((publish / "teacher" / "result.json").read_text())["teacher"]["accuracy"]
     report = (publish / "report.md").read_text()
     assert f"- teacher resnet8: {teacher_accuracy:.4f}" in report and "--runs=lit/0" in report
+    assert "At each stage's fastest epoch over all runs (seconds: finetune " in report  # the cost beside the hours
     assert "| lit | 1 |" in stdout and "(one seed)" in stdout and "±" not in stdout.split("| lit | 1 |")[1]
     assert stdout.strip().splitlines()[-1].startswith("ratios: lit/teacher ")
     assert (publish / "curves.png").read_bytes()[:4] == b"\x89PNG"
