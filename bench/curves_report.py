@@ -34,8 +34,8 @@ Example:
 {'finetune': 1800.0, 'lit': 1800.0}
 >>> curves_report.fastest_hours_to(rows[0], 0.7, fastest)
 1.0
->>> curves_report.common_level(rows)
-0.75
+>>> curves_report.common_level(rows), curves_report.axis_bottom(rows)
+(0.75, 0.5)
 """
 
 import glob
@@ -58,6 +58,8 @@ STAGES = {
     "scratch": ("scratch_stage1", "scratch_stage2"),
 }
 ROW_ORDER = ("lit", "kd", "fitnets", "scratch")
+# FitNets' first stage trains the student's lower part to the teacher's hint; its head stays untrained.
+HEADLESS_FIRST_STAGE = {"fitnets": True}
 METHOD_COLORS = {"lit": "tab:blue", "kd": "tab:green", "fitnets": "tab:orange", "scratch": "tab:purple"}
 KEPT_FILES = (RESULT_FILE, "config.json")
 KEPT_STAGE_FILES = (TEST_ACCURACY_FILE, EPOCH_SECONDS_FILE, "history.csv")
@@ -167,6 +169,14 @@ def fastest_line(rows, fastest, level=0.80):
             + "; ".join(parts) + ".")
 
 
+def axis_bottom(rows):
+    """The accuracy axis' lower end: under the lowest point of every curve but the stages that train
+    no head (FitNets' hints, at chance), rounded down to a tenth."""
+    lowest = min(min(r["mean"][r["stage1_epochs"]:] if HEADLESS_FIRST_STAGE.get(method_of(r["row"])) else r["mean"])
+                 for r in rows)
+    return float(np.floor(lowest * 10 - 0.5) / 10)
+
+
 def _hours(hours):
     return "–" if hours is None else f"{hours:.2f}"
 
@@ -227,6 +237,15 @@ def plot(rows, path, lines=None):
                          label=f"{label} {value:.3f}" if axes is panels[1] else None)
     if rows:
         panels[1].axvline(rows[0]["stage1_epochs"] + 0.5, color="grey", linestyle="--", linewidth=0.8)
+        bottom = axis_bottom(rows)
+        panels[0].set_ylim(bottom=bottom)
+        for r in rows:
+            if HEADLESS_FIRST_STAGE.get(method_of(r["row"])):  # its stage 1 trains no head: chance, off the axis
+                below = r["mean"][: r["stage1_epochs"]]
+                panels[0].annotate(f"{r['row']} stage 1 (its head untrained): {min(below):.2f}-{max(below):.2f}, "
+                                   "below the axis", (1, 0), xycoords="axes fraction", xytext=(-4, 4),
+                                   textcoords="offset points", ha="right", fontsize=8,
+                                   color=METHOD_COLORS.get(method_of(r["row"])))
     panels[0].set_xlabel("training hours (this machine, its 2 cores at times shared)")
     panels[1].set_xlabel("epochs (stage 1, then stage 2 after the dashed line)")
     panels[0].set_ylabel("test accuracy")
