@@ -59,7 +59,7 @@ STAGES = {
 }
 ROW_ORDER = ("lit", "kd", "fitnets", "scratch")
 # FitNets' first stage trains the student's lower part to the teacher's hint; its head stays untrained.
-HEADLESS_FIRST_STAGE = {"fitnets": True}
+HEADLESS_FIRST_STAGE = ("fitnets",)
 METHOD_COLORS = {"lit": "tab:blue", "kd": "tab:green", "fitnets": "tab:orange", "scratch": "tab:purple"}
 KEPT_FILES = (RESULT_FILE, "config.json")
 KEPT_STAGE_FILES = (TEST_ACCURACY_FILE, EPOCH_SECONDS_FILE, "history.csv")
@@ -154,9 +154,8 @@ def fastest_hours_to(row, level, fastest):
 
 def levels_of(rows, level=0.80):
     """`level`, and the highest level every row reaches (`common_level`) when that is lower."""
-    if rows and common_level(rows) < level:
-        return [level, common_level(rows)]
-    return [level]
+    common = common_level(rows) if rows else level
+    return [level, common] if common < level else [level]
 
 
 def fastest_line(rows, fastest, level=0.80):
@@ -172,7 +171,7 @@ def fastest_line(rows, fastest, level=0.80):
 def axis_bottom(rows):
     """The accuracy axis' lower end: under the lowest point of every curve but the stages that train
     no head (FitNets' hints, at chance), rounded down to a tenth."""
-    lowest = min(min(r["mean"][r["stage1_epochs"]:] if HEADLESS_FIRST_STAGE.get(method_of(r["row"])) else r["mean"])
+    lowest = min(min(r["mean"][r["stage1_epochs"]:] if method_of(r["row"]) in HEADLESS_FIRST_STAGE else r["mean"])
                  for r in rows)
     return float(np.floor(lowest * 10 - 0.5) / 10)
 
@@ -240,7 +239,7 @@ def plot(rows, path, lines=None):
         bottom = axis_bottom(rows)
         panels[0].set_ylim(bottom=bottom)
         for r in rows:
-            if HEADLESS_FIRST_STAGE.get(method_of(r["row"])):  # its stage 1 trains no head: chance, off the axis
+            if method_of(r["row"]) in HEADLESS_FIRST_STAGE:  # its stage 1 trains no head: chance, off the axis
                 below = r["mean"][: r["stage1_epochs"]]
                 panels[0].annotate(f"{r['row']} stage 1 (its head untrained): {min(below):.2f}-{max(below):.2f}, "
                                    "below the axis", (1, 0), xycoords="axes fraction", xytext=(-4, 4),

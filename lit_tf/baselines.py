@@ -35,22 +35,10 @@ from lit_tf.finetune import finetune_with_kd
 from lit_tf.training import fit_stage
 
 
-class Supervised(keras.Model):
-    """The supervised stage's trainer around `model`: compiled and checkpointed here, so `model`
-    itself is never compiled (its weights are the stage's result)."""
-
-    def __init__(self, model, **kwargs):
-        super().__init__(**kwargs)
-        self.model = model
-
-    def call(self, inputs, training=False):
-        return self.model(inputs, training=training)
-
-
 def train_supervised(model, train_data, val_data=None, *, schedule=None, epochs=None, learning_rate=None,
                      milestones=(), momentum=settings.SGD.momentum, weight_decay=settings.SGD.weight_decay,
                      optimizer="sgd", stage="supervised", **fit_kwargs):
-    """Trains `model` on the labels alone (SGD with momentum, piecewise rate).
+    """Trains `model` on the labels alone (SGD with momentum, piecewise rate); compiles `model`.
 
     `schedule` is a `lit_tf.settings.Schedule` (or `epochs=`, `learning_rate=`,
     `milestones=` in short). `weight_decay` is PyTorch's coupled one, applied by the
@@ -58,13 +46,12 @@ def train_supervised(model, train_data, val_data=None, *, schedule=None, epochs=
     Keyword arguments beyond these go to `lit_tf.training.fit_stage`.
     """
     schedule = settings.stage_schedule(schedule, epochs, learning_rate, milestones, needs_rate=True)
-    trainer = Supervised(model, name="supervised")
-    trainer.compile(
+    model.compile(
         optimizers.for_stage(optimizer, schedule.learning_rate, momentum, coupled_weight_decay=weight_decay),
         keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=[accuracy_metric()],
     )
-    return fit_stage(trainer, train_data, val_data, schedule=schedule, stage=stage, target=model, **fit_kwargs)
+    return fit_stage(model, train_data, val_data, schedule=schedule, stage=stage, target=model, **fit_kwargs)
 
 
 def distill_kd(teacher, student, train_data, val_data=None, *, stage1, stage2,

@@ -75,6 +75,7 @@ def test_supervised_training_decays_the_weights_in_its_optimizer():
     initial = [np.array(w) for w in model.trainable_weights]
     baselines.train_supervised(model, (x, y), epochs=1, learning_rate=0.1, momentum=0.0, weight_decay=0.5,
                                batch_size=8, verbose=0)
+    assert model.optimizer.coupled_weight_decay == 0.5
 
     undecayed = test_case.tiny_classifier(1)
     undecayed.set_weights([np.array(w) for w in model.weights])
