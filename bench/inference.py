@@ -20,8 +20,6 @@ from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 from absl import logging  # noqa: E402
 
-from bench import report  # noqa: E402
-
 flags.DEFINE_string("teacher", "resnet110", "Teacher architecture.")
 flags.DEFINE_string("student", "resnet20", "Student architecture.")
 flags.DEFINE_list("batch_sizes", ["1", "32"], "Batch sizes to time.")
@@ -34,28 +32,11 @@ def keras_latency(model, batch, runs):
     import numpy as np
     import tensorflow as tf
 
+    from lit_tf import latency
+
     x = tf.constant(np.random.default_rng(0).normal(size=(batch, *model.input_shape[1:])).astype("float32"))
     forward = tf.function(lambda images: model(images, training=False))
-    return report.median_seconds(lambda: forward(x).numpy(), runs)
-
-
-def tflite_latency(path, batch, runs, threads):
-    import numpy as np
-    from ai_edge_litert.interpreter import Interpreter
-
-    interpreter = Interpreter(model_path=path, num_threads=threads)
-    (detail,) = interpreter.get_input_details()
-    if batch != 1:
-        interpreter.resize_tensor_input(detail["index"], [batch, *detail["shape"][1:]])
-    interpreter.allocate_tensors()
-    (detail,) = interpreter.get_input_details()
-    x = np.random.default_rng(0).normal(size=detail["shape"]).astype(detail["dtype"])
-
-    def invoke():
-        interpreter.set_tensor(detail["index"], x)
-        interpreter.invoke()
-
-    return report.median_seconds(invoke, runs)
+    return latency.median_seconds(lambda: forward(x).numpy(), runs)
 
 
 def profile(arch, folder):
@@ -63,6 +44,7 @@ def profile(arch, folder):
     import numpy as np
 
     from lit_tf import export
+    from lit_tf import latency
     from lit_tf import models
     from lit_tf.flops import count_flops
 
@@ -76,7 +58,7 @@ def profile(arch, folder):
     for batch in [int(b) for b in FLAGS.batch_sizes]:
         row[f"keras@{batch}"] = keras_latency(model, batch, FLAGS.runs)
         for name, path in paths.items():
-            row[f"{name}@{batch}"] = tflite_latency(path, batch, FLAGS.runs, FLAGS.threads)
+            row[f"{name}@{batch}"] = latency.interpreter_latency(path, batch, FLAGS.runs, FLAGS.threads)
     return row
 
 

@@ -21,9 +21,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
-from bench import report  # noqa: E402
 from bench import step_time  # noqa: E402,F401  (its flags: --batch_size, --image_size, --steps, --warmup)
 from bench import step_worker  # noqa: E402
+from lit_tf import latency  # noqa: E402
 
 flags.DEFINE_string("cifar_dir", None, "A cifar-10-batches-py folder; default: a synthetic one.")
 flags.DEFINE_integer("images", 5000, "Images in the synthetic archive.")
@@ -67,7 +67,7 @@ def main(argv):
         cifar_dir = FLAGS.cifar_dir or synthetic_archive(folder, FLAGS.images)
         pipeline = pipeline_images_per_second(cifar_dir, FLAGS.batch_size, FLAGS.batches)
     functions = step_worker.step_functions(FLAGS.teacher, FLAGS.student, FLAGS.image_size, FLAGS.batch_size)
-    lit_seconds = report.median_seconds(functions["lit"], FLAGS.steps, FLAGS.warmup)
+    lit_seconds = latency.median_seconds(functions["lit"], FLAGS.steps, FLAGS.warmup)
     lit = FLAGS.batch_size / lit_seconds
     source = FLAGS.cifar_dir or f"synthetic archive of {FLAGS.images} images"
     print(f"batch {FLAGS.batch_size}; data: {source}\n")

@@ -14,8 +14,6 @@ Example:
 """
 
 import os
-import statistics
-import time
 
 import numpy as np
 
@@ -149,13 +147,3 @@ def step_time_ratios(median):
     }
 
 
-def median_seconds(function, runs, warmup=3):
-    """The median wall time of `runs` calls of `function`, after `warmup` untimed ones."""
-    for _ in range(warmup):
-        function()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)

@@ -38,6 +38,8 @@ from lit_tf.finetune import accuracy_metric
 from lit_tf.finetune import finetune_with_kd
 from lit_tf.lit import LITDistiller
 from lit_tf.sections import find_boundaries
+from lit_tf.students import CHOICES
+from lit_tf.students import plan_student
 from lit_tf.students import shallower
 from lit_tf.training import fit_stage
 
@@ -70,26 +72,47 @@ def _stage_schedule(stage, given, from_keywords, default):
     return settings.stage_schedule(given, needs_rate=True, name=f"{stage}_schedule")  # a Schedule with a rate
 
 
-def _student_and_boundaries(teacher, student, boundaries, student_boundaries, keep, student_init):
-    """The student (cut from the teacher when `None`) and both boundary lists, found when not given."""
+def _cut_student(teacher, boundaries, keep, student_init, choose, targets, data, verbose):
+    """The student cut out of the teacher: `keep` blocks a section, or the plan that meets a target."""
+    given = {name: value for name, value in targets.items() if value is not None}
+    if given and keep is not None:
+        raise ValueError(f"Pass keep= or a target ({', '.join(given)}), not both: a target decides how many blocks "
+                         f"each section keeps. Received: keep={keep!r}, {given}")
+    if given:
+        plan = plan_student(teacher, data, boundaries=boundaries, **targets)
+        if verbose:
+            print(plan, flush=True)
+        keep = plan.keep
+    elif keep is None:
+        raise ValueError("Pass a student, keep= to cut one out of the teacher (the blocks each section keeps, e.g. "
+                         "keep=3; lit_tf.blocks.find_blocks lists them), or a target (e.g. target_params=1/3). "
+                         "Received: student=None, keep=None")
+    return shallower(teacher, keep, boundaries, init=student_init, choose=choose, data=data)
+
+
+def _student_and_boundaries(teacher, student, boundaries, student_boundaries, cut_student):
+    """The student (cut from the teacher by `cut_student(boundaries)` when `None`) and both boundary
+    lists, found when not given."""
     found = boundaries is None
     if found:
         boundaries = find_boundaries(teacher)
     if student is None:
-        if keep is None:
-            raise ValueError("Pass a student, or keep= to cut one out of the teacher: the blocks each section "
-                             "keeps, e.g. keep=3 (lit_tf.blocks.find_blocks lists them). Received: student=None, "
-                             "keep=None")
         if student_boundaries is not None:
             raise ValueError("student_boundaries names a student's layers; a student cut from the teacher has "
                              f"the teacher's. Received: student_boundaries={student_boundaries!r}")
-        return shallower(teacher, keep, boundaries, init=student_init), list(boundaries), list(boundaries)
-    if keep is not None:
-        raise ValueError(f"keep= cuts a student out of the teacher, and a student was given: pass one or the "
-                         f"other. Received: keep={keep!r}, student='{student.name}'")
+        return cut_student(boundaries), list(boundaries), list(boundaries)
     if student_boundaries is None and found and not set(boundaries) <= set(graph.layer_outputs(student)):
         student_boundaries = find_boundaries(student)  # a student of other layer names: its own stages
     return student, boundaries, student_boundaries or boundaries
+
+
+def _check_no_cut_arguments(student, keep, choose, targets):
+    given = {name: value for name, value in {"keep": keep, **targets}.items() if value is not None}
+    if choose != "spread":
+        given["choose"] = choose
+    if given:
+        raise ValueError(f"{', '.join(given)} cut a student out of the teacher, and a student was given: pass one "
+                         f"or the other. Received: {given}, student='{student.name}'")
 
 
 def compress(
@@ -101,6 +124,10 @@ def compress(
     *,
     keep=None,
     student_init="teacher",
+    choose="spread",
+    target_params=None,
+    target_flops=None,
+    target_latency=None,
     student_boundaries=None,
     lit_epochs=settings.LIT_STAGE.epochs,
     lit_learning_rate=settings.LIT_STAGE.learning_rate,
@@ -149,6 +176,13 @@ def compress(
             section; see `lit_tf.students.shallower`); `None` with a student.
         student_init: without a student, "teacher" (its kept blocks start as the teacher's)
             or "random" (the paper's start; stem and head are the teacher's either way).
+        choose: without a student, which blocks a count in `keep` keeps: "spread" (evenly) or
+            "importance" (the set whose sections, run on the teacher's activations over a few
+            batches of `train_data`, lose least; see `lit_tf.students.shallower`).
+        target_params, target_flops, target_latency: without a student and `keep`, one target,
+            a fraction of the teacher's (e.g. `1/3`): parameters, FLOPs, or TFLite batch-1
+            latency on this machine. The blocks each section keeps are chosen to meet it and
+            lose least (`lit_tf.students.plan_student`), and the plan is printed before training.
         student_boundaries: list of str, or `None` for the same names (or, for a student
             without them, its own `find_boundaries`).
         lit_epochs, finetune_epochs: int, epochs of each stage.
@@ -205,8 +239,16 @@ def compress(
     _check_arguments(boundaries or [], {"lit_epochs": lit_schedule.epochs, "finetune_epochs": finetune_schedule.epochs})
     if student_boundaries is not None:
         _check_arguments(student_boundaries, {})
+    check_choice("choose", choose, CHOICES)
+    targets = {"target_params": target_params, "target_flops": target_flops, "target_latency": target_latency}
+    if student is not None:
+        _check_no_cut_arguments(student, keep, choose, targets)
+    train_data = as_batches(train_data, steps_per_epoch=steps_per_epoch)
+    check_data(teacher, train_data)  # before the student is cut: a plan runs the teacher on it
+    train_data = flat_labels(train_data)
     student, boundaries, student_boundaries = _student_and_boundaries(
-        teacher, student, boundaries, student_boundaries, keep, student_init)
+        teacher, student, boundaries, student_boundaries,
+        lambda found: _cut_student(teacher, found, keep, student_init, choose, targets, train_data, verbose))
     # Cuts both models once and checks their boundary shapes; nothing trains before the data is checked.
     lit = LITDistiller(
         teacher,
@@ -225,9 +267,6 @@ def compress(
                                            coupled_weight_decay=weight_decay, owner="compress()")
     lit.compile(optimizer=stage_optimizer, metrics=[accuracy_metric()])
     student_cut = lit.section_losses.student_cut
-    train_data = as_batches(train_data, steps_per_epoch=steps_per_epoch)
-    check_data(teacher, train_data)
-    train_data = flat_labels(train_data)
     check_logits(teacher, "teacher", first_inputs(train_data))
     check_logits(student, "student")
     if val_data is not None:

@@ -26,6 +26,7 @@ Example:
 ['lit']
 """
 
+import dataclasses
 import os
 import warnings
 
@@ -74,18 +75,29 @@ def _load_teacher(config, replicas):
     return teacher
 
 
-def _student(config, teacher, replicas):
-    """A new student: `student_arch` built at random, or cut out of the teacher (`student_init`)."""
-    built = _new_model(config, config.student_arch, replicas)
-    if config.student_init == "random":
-        return built
-    counts = [len(blocks) for blocks in students.find_blocks(built, list(config.boundaries))]
-    keep = counts
+def _student_keep(config, teacher, data):
+    """The blocks a student cut from `teacher` keeps: `student_arch`'s counts (spread, at `student_blocks`,
+    or chosen by importance), or the plan that meets the config's target (printed)."""
+    if config.student_targets:
+        plan = students.plan_student(teacher, data["validation"], boundaries=list(config.boundaries),
+                                     **config.student_targets)
+        print(plan, flush=True)
+        return plan.keep
+    counts = [len(blocks) for blocks in students.find_blocks(_new_model(config, config.student_arch, 1),
+                                                             list(config.boundaries))]
     if config.student_blocks:
         if any(len(config.student_blocks) != count for count in counts):
             raise ValueError(f"student_blocks keeps {len(config.student_blocks)} blocks a section, but "
                              f"{config.student_arch} has {counts}. Received: student_blocks={config.student_blocks}")
-        keep = [list(config.student_blocks)] * len(counts)
+        return [list(config.student_blocks)] * len(counts)
+    return students.choose_blocks(teacher, counts, list(config.boundaries), config.student_choose,
+                                  data and data["validation"])
+
+
+def _student(config, teacher, replicas, keep=None):
+    """A new student: `student_arch` built at random, or cut out of the teacher keeping `keep`."""
+    if config.student_init == "random":
+        return _new_model(config, config.student_arch, replicas)
     return students.shallower(teacher, keep, list(config.boundaries), init="teacher", name=config.student_arch)
 
 
@@ -147,15 +159,21 @@ def _teacher(config, replicas):
 
 
 def _check_student(config, teacher):
-    """Fails before anything is trained or written when the student cannot be built or cut like the teacher.
+    """Fails before anything is trained or written when the student cannot be built or cut like the teacher,
+    or its target cannot be met.
 
     A typo costs seconds, not a claimed workdir.
     """
     if config.mode == "teacher":
         return
-    student = _student(config, teacher, replicas=1)
+    if config.student_targets:
+        students.check_target(teacher, list(config.boundaries), **config.student_targets)
+        return
+    student = _new_model(config, config.student_arch, 1)
     if teacher is not None:
         sections.check_compatible(teacher, student, list(config.boundaries), list(config.boundaries))
+        if config.student_init == "teacher_blocks":  # the kept blocks exist (which ones, chosen after adapting)
+            _student_keep(dataclasses.replace(config, student_choose="spread"), teacher, data=None)
 
 
 def _data(config):
@@ -189,15 +207,18 @@ def _train(config, teacher, data, replicas, fit_kwargs, notes):
         baselines.train_supervised(
             trained["teacher"], data["train"], data["validation"], schedule=config.adapt_schedule,
             stage="teacher_adapt", **supervised)
+    keep = None
     if config.student_init == "teacher_blocks" and _students(config):
-        start = _student(config, trained["teacher"], replicas)
-        notes["student_start"] = model_summary(start, data["test"], config.student_arch)
+        keep = _student_keep(config, trained["teacher"], data)
+        notes["student_keep"] = keep
+        notes["student_start"] = model_summary(_student(config, trained["teacher"], replicas, keep), data["test"],
+                                               config.student_arch)
     for method in _students(config):
         source = "labels" if method == "scratch" else config.teacher_arch
         start = " (started from the teacher's blocks)" if config.student_init == "teacher_blocks" else ""
         print(f"[lit_tf] {method}: {source} -> {config.student_arch}{start}", flush=True)
         keras.utils.set_random_seed(config.seed)
-        trained[method] = _student(config, trained.get("teacher"), replicas)
+        trained[method] = _student(config, trained.get("teacher"), replicas, keep)
         METHODS[method](config, trained.get("teacher"), trained[method], data, fit_kwargs)
     return trained
 
@@ -256,6 +277,7 @@ def _report(config, workdir, data, trained, notes):
             result["teacher"]["accuracy_before_adaptation"] = notes["teacher_accuracy_before_adaptation"]
     if "student_start" in notes:  # the teacher's kept blocks before any training
         result["student_start"] = notes["student_start"]
+        result["student_start"]["kept_blocks"] = notes["student_keep"]
     result["students"] = {m: summaries[m] for m in _students(config)}
     main = "lit" if config.mode == "all" else config.mode
     if main in result["students"]:

@@ -20,6 +20,7 @@ import os
 from lit_tf import distribute
 from lit_tf import optimizers
 from lit_tf import settings
+from lit_tf import students
 from lit_tf.choices import check_choice
 from lit_tf.data import cifar
 from lit_tf.data import pipeline
@@ -31,7 +32,8 @@ MODES = ("teacher", "lit", "kd", "fitnets", "scratch", "all")
 STUDENT_INITS = ("random", "teacher_blocks")
 # Settings added after runs were started, with the value those runs used (see workdir.claim).
 ASSUMED_IN_OLDER_RUNS = {"section_bn_updates": "both_passes", "test_curve": False, "student_init": "random",
-                         "student_blocks": []}
+                         "student_blocks": [], "student_choose": "spread", "target_params": None,
+                         "target_flops": None, "target_latency": None}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,6 +68,12 @@ class ExperimentConfig:
     # empty: spread, first and last included) and started from the teacher's weights.
     student_init: str = "random"
     student_blocks: tuple = ()
+    # With "teacher_blocks": which blocks a count keeps ("spread" or "importance", judged on the
+    # teacher's activations), or one target, a fraction of the teacher's, that decides the counts too.
+    student_choose: str = "spread"
+    target_params: float | None = None
+    target_flops: float | None = None
+    target_latency: float | None = None
     hint_layer: str | None = None  # FitNets; defaults to the middle boundary
     # Teacher training (the standard CIFAR ResNet recipe).
     teacher_epochs: int = settings.TEACHER_STAGE.epochs
@@ -116,9 +124,21 @@ class ExperimentConfig:
         check_choice("schedule", self.schedule, settings.SCHEDULE_CONVENTIONS)
         check_choice("section_bn_updates", self.section_bn_updates, SECTION_BN_UPDATES)
         check_choice("student_init", self.student_init, STUDENT_INITS)
-        if self.student_blocks and self.student_init != "teacher_blocks":
-            raise ValueError(f"student_blocks picks the teacher's blocks a student starts from: it needs "
-                             f"student_init='teacher_blocks'. Received: student_blocks={self.student_blocks}")
+        check_choice("student_choose", self.student_choose, students.CHOICES)
+        for name, value in self.student_targets.items():
+            if self.student_init != "teacher_blocks":
+                raise ValueError(f"{name} cuts the student out of the teacher: it needs student_init='teacher_blocks'. "
+                                 f"Received: {name}={value}")
+        if len(self.student_targets) > 1 or (self.student_targets and (self.student_blocks or
+                                                                       self.student_choose != "spread")):
+            raise ValueError("Give one target (target_params, target_flops or target_latency); it decides how many "
+                             "blocks each section keeps and which, so not with student_blocks or student_choose. "
+                             f"Received: {self.student_targets}, student_blocks={self.student_blocks}, "
+                             f"student_choose={self.student_choose!r}")
+        for name, value in {"student_blocks": self.student_blocks, "student_choose": self.student_choose}.items():
+            if value and value != "spread" and self.student_init != "teacher_blocks":
+                raise ValueError(f"{name} picks the teacher's blocks a student starts from: it needs "
+                                 f"student_init='teacher_blocks'. Received: {name}={value}")
         for name in ("batch_size", "teacher_epochs", "lit_epochs", "finetune_epochs"):
             if getattr(self, name) <= 0 and not (name == "teacher_epochs" and self.teacher_weights):
                 raise ValueError(f"{name} must be > 0. Received: {name}={getattr(self, name)}")
@@ -139,6 +159,12 @@ class ExperimentConfig:
             )
         if self.teacher_weights and not os.path.exists(self.teacher_weights):
             raise FileNotFoundError(f"teacher_weights={self.teacher_weights!r} does not exist.")
+
+    @property
+    def student_targets(self):
+        """The target given, `{"target_params": 0.33}`, or `{}`."""
+        return {name: getattr(self, name) for name in ("target_params", "target_flops", "target_latency")
+                if getattr(self, name) is not None}
 
     @property
     def teacher_schedule(self):

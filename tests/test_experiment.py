@@ -10,6 +10,7 @@ import pytest
 
 from lit_tf import experiment
 from lit_tf import models
+from lit_tf import students
 from lit_tf import workdir as workdirs
 
 TINY = dict(dataset="digits", teacher_arch="resnet8", student_arch="resnet8", teacher_epochs=1,
@@ -133,6 +134,12 @@ def test_workdir_of_another_configuration(tmp_path):
     (dict(adapt_epochs=-1), "adapt_epochs must be >= 0"),
     (dict(student_init="warm"), "student_init must be one of \\('random', 'teacher_blocks'\\)"),
     (dict(student_blocks=(0, 1)), "student_blocks picks the teacher's blocks .* needs student_init='teacher_blocks'"),
+    (dict(target_params=0.5), "target_params cuts the student out of the teacher: it needs student_init='teacher_"),
+    (dict(student_choose="importance"), "student_choose picks the teacher's blocks .* needs student_init="),
+    (dict(student_init="teacher_blocks", target_params=0.5, target_flops=0.5, teacher_weights=None, mode="all"),
+     "Give one target"),
+    (dict(student_init="teacher_blocks", target_params=0.5, student_blocks=(0,), mode="all"),
+     "Give one target .* not with student_blocks or student_choose"),
     (dict(mode="scratch", student_init="teacher_blocks"),
      "mode='scratch' with student_init='teacher_blocks' starts from a trained teacher, and none was given"),
 ])
@@ -155,11 +162,39 @@ def test_teacher_blocks_start_every_student_from_the_kept_blocks_and_report_the_
         student_init="teacher_blocks", student_blocks=(0, 1), export=False))
     result = experiment.run(config, str(tmp_path / "run"))
     start = students.shallower(keras_teacher, keep=[[0, 1]] * 3)  # not the default spread, blocks 0 and 2
+    assert result["student_start"].pop("kept_blocks") == [[0, 1]] * 3
     assert result["student_start"] == reporting.model_summary(start, digits.provide_dataset("test", 256), "resnet14")
     assert result["students"]["scratch"]["params"] == result["student_start"]["params"] == 173_434
     with pytest.raises(ValueError, match=r"student_blocks keeps 1 blocks a section, but resnet14 has \[2, 2, 2\]"):
         experiment.run(dataclasses.replace(config, student_blocks=(0,)), str(tmp_path / "other"))
     assert not (tmp_path / "other").exists()
+
+
+def test_a_target_decides_the_kept_blocks_prints_the_plan_and_an_unreachable_one_writes_nothing(tmp_path, capsys):
+    teacher_path = str(tmp_path / "teacher.keras")
+    models.get("resnet20").save(teacher_path)
+    config = experiment.ExperimentConfig(**dict(
+        TINY, mode="scratch", teacher_arch="resnet20", teacher_weights=teacher_path, student_init="teacher_blocks",
+        target_params=0.5, export=False))
+    result = experiment.run(config, str(tmp_path / "run"))
+    assert "[lit_tf] plan for target_params=0.5" in capsys.readouterr().out
+    kept = result["student_start"]["kept_blocks"]
+    assert result["students"]["scratch"]["params"] == students.shallower(models.get("resnet20"), kept).count_params()
+    assert result["students"]["scratch"]["params"] <= 0.5 * models.get("resnet20").count_params()
+    with pytest.raises(ValueError, match=r"target_params=0.01 cannot be met: .* Ask for target_params >= 0\.\d+"):
+        experiment.run(dataclasses.replace(config, target_params=0.01), str(tmp_path / "other"))
+    assert not (tmp_path / "other").exists()
+
+
+def test_student_choose_importance_keeps_the_blocks_the_teacher_needs_most(tmp_path):
+    teacher_path = str(tmp_path / "teacher.keras")
+    models.get("resnet20").save(teacher_path)
+    config = experiment.ExperimentConfig(**dict(
+        TINY, mode="scratch", teacher_arch="resnet20", student_arch="resnet14", teacher_weights=teacher_path,
+        student_init="teacher_blocks", student_choose="importance", export=False))
+    result = experiment.run(config, str(tmp_path / "run"))
+    kept = result["student_start"]["kept_blocks"]
+    assert [len(section) for section in kept] == [2, 2, 2] and kept[1][0] == kept[2][0] == 0
 
 
 def test_missing_teacher_weights_file():

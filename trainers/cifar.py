@@ -25,6 +25,7 @@ from lit_tf import experiment  # noqa: E402
 from lit_tf import export  # noqa: E402
 from lit_tf import optimizers  # noqa: E402
 from lit_tf import reporting  # noqa: E402
+from lit_tf import students  # noqa: E402
 from lit_tf.data import cifar  # noqa: E402
 from lit_tf.data import pipeline  # noqa: E402
 from lit_tf.section_losses import SECTION_BN_UPDATES  # noqa: E402
@@ -67,6 +68,15 @@ _flag("enum", "student_init", "Where every student starts: random (the paper's),
       enum_values=experiment.STUDENT_INITS)
 _flag("list", "student_blocks", "With --student_init=teacher_blocks: the teacher's block indices each section keeps, "
       "from 0 (e.g. 0,1,2: the first three); default spread, first and last included (0,4,8 of 9).")
+_flag("enum", "student_choose", "With --student_init=teacher_blocks: which blocks --student_arch's counts keep: "
+      "spread (evenly, first and last included) or importance (the set whose sections, run on the teacher's "
+      "activations, lose least; lit_tf.students.choose_blocks).", enum_values=students.CHOICES)
+_flag("float", "target_params", "With --student_init=teacher_blocks, instead of --student_arch's counts: a fraction "
+      "of the teacher's parameters (e.g. 0.33); how many blocks each section keeps, and which, is chosen to meet it "
+      "and lose least (lit_tf.students.plan_student), and the plan printed before training.")
+_flag("float", "target_flops", "Like --target_params, a fraction of the teacher's FLOPs.")
+_flag("float", "target_latency", "Like --target_params, a fraction of the teacher's TFLite batch-1 latency, measured "
+      "on this machine.")
 _flag("string", "hint_layer", "FitNets hint layer (default: the middle boundary).")
 # === Teacher training ===
 _flag("integer", "teacher_epochs", "Epochs of teacher training.")

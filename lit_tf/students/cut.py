@@ -1,21 +1,13 @@
-"""A shallower student made from its teacher: blocks removed, the graph rewired, weights from the teacher.
+"""Cut a shallower student out of its teacher: blocks removed, the graph rewired, weights from the teacher.
 
-LIT (Koratana et al. 2019) compresses a deep network into a shallower one of the same width
-whose sections end in the teacher's boundary shapes. `shallower` cuts that student out of any
-functional Keras model: it finds the blocks of each section (`lit_tf.blocks`), keeps `keep` of
-them, and rewires the graph around the rest. The kept blocks can start from the teacher's own
-trained weights (`init="teacher"`) or at random (`init="random"`, the paper's start); the stem
-and head are the teacher's either way, as `compress` starts them.
+`shallower` keeps `keep` blocks of each section, spread evenly or chosen by importance
+(`choose_blocks`), and rewires the graph around the rest; see the package's docstring.
 
 Example:
 
->>> from lit_tf import models, students
->>> resnet56 = models.get("resnet56")
->>> student = students.shallower(resnet56, keep=3)  # blocks 0, 4 and 8 of each stage
->>> student.count_params() == models.get("resnet20").count_params()
-True
->>> [block.layers[-1] for block in students.find_blocks(student)[0]]
-['section_1_block1_out', 'section_1_block5_out', 'section_1']
+>>> from lit_tf.students import cut
+>>> cut.spread(9, 3)
+[0, 4, 8]
 """
 
 import keras
@@ -23,12 +15,13 @@ import numpy as np
 
 from lit_tf import graph
 from lit_tf import weight_copy
-from lit_tf.blocks import Block  # noqa: F401  (what find_blocks lists)
 from lit_tf.blocks import find_blocks
 from lit_tf.blocks import find_boundaries
 from lit_tf.choices import check_choice
+from lit_tf.students import importance
 
 INITS = ("teacher", "random")
+CHOICES = ("spread", "importance")
 
 
 def spread(count, keep):
@@ -90,7 +83,31 @@ def _clone(layer, name=None):
     return layer.__class__.from_config(config)
 
 
-def shallower(teacher, keep, boundaries=None, init="teacher", name=None):
+def choose_blocks(teacher, keep, boundaries=None, choose="spread", data=None):
+    """The block indices each section of `teacher` keeps, one list a section (see `shallower`).
+
+    Example:
+
+    >>> from lit_tf import models, students
+    >>> students.choose_blocks(models.get("resnet56"), keep=3)
+    [[0, 4, 8], [0, 4, 8], [0, 4, 8]]
+    """
+    check_choice("choose", choose, CHOICES)
+    boundaries = list(boundaries) if boundaries is not None else find_boundaries(teacher)
+    sections_blocks = find_blocks(teacher, boundaries)
+    kept = kept_blocks(sections_blocks, keep, boundaries[1:])  # checks `keep`; counts spread
+    if choose == "spread":
+        return kept
+    if data is None:
+        raise ValueError('choose="importance" weighs the teacher\'s blocks on its own activations: pass data=, a '
+                         "few batches of inputs (a tf.data.Dataset of (x, y) batches, or an array).")
+    given = keep if isinstance(keep, (list, tuple)) else [keep] * len(sections_blocks)
+    probes = importance.section_probes(teacher, data, boundaries)
+    return [indices if isinstance(k, (list, tuple)) else probe.best_kept(len(indices))[0]
+            for probe, indices, k in zip(probes, kept, given)]
+
+
+def shallower(teacher, keep, boundaries=None, init="teacher", name=None, choose="spread", data=None):
     """Returns a new functional `keras.Model`: `teacher` with blocks removed and the graph rewired.
 
     Args:
@@ -107,15 +124,32 @@ def shallower(teacher, keep, boundaries=None, init="teacher", name=None):
             stem and head; "random" starts the kept blocks from their initializers (the paper's
             start) and copies the stem and head.
         name: str, the student's name; default `<teacher>_shallow`.
+        choose: which blocks a count keeps: "spread" (evenly, first and last included) or
+            "importance": the shape-changing ones, then those whose section, run on the teacher's
+            activations with exactly the kept blocks, is closest to the teacher's (the set judged
+            jointly: every combination when at most `lit_tf.students.importance.MAX_COMBINATIONS`, else
+            one block removed at a time). Lists of indices are kept as given either way.
+        data: with `choose="importance"`, inputs to run the teacher on (a `tf.data.Dataset` of
+            `(x, y)` batches, or an array); up to 128 are used.
 
     Raises:
         ValueError: no block was found, `keep` asks for more blocks than a section has (or drops
-            one that changes shape), or `init` is unknown.
+            one that changes shape), `init` or `choose` is unknown, or `"importance"` has no data.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from lit_tf import models, students
+    >>> teacher = models.CifarResNet(depth=32, image_shape=(16, 16, 3), filters=(8, 8, 8))
+    >>> x = np.random.default_rng(0).random((8, 16, 16, 3), "float32")
+    >>> student = students.shallower(teacher, keep=2, choose="importance", data=x)
+    >>> [len(section) for section in students.find_blocks(student)]
+    [2, 2, 2]
     """
     check_choice("init", init, INITS)
     boundaries = list(boundaries) if boundaries is not None else find_boundaries(teacher)
+    kept = choose_blocks(teacher, keep, boundaries, choose, data)
     sections_blocks = find_blocks(teacher, boundaries)
-    kept = kept_blocks(sections_blocks, keep, boundaries[1:])
     removed = [block for blocks, indices in zip(sections_blocks, kept) for block in blocks
                if block.index not in indices]
     renamed = {}  # a section whose last block goes: its last kept block's output takes the boundary's name
