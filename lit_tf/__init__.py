@@ -24,8 +24,8 @@ __version__ = "0.2.0"
 MODULES = (
     "baselines", "blocks", "callbacks", "checks", "choices", "compression", "convert", "data", "distiller_config",
     "distribute", "experiment", "experiment_config", "export", "finetune", "flops", "gan", "graph", "latency", "lit",
-    "losses", "models", "optimizers", "progress", "quiet", "registration", "reporting", "runs", "section_losses", "sections",
-    "settings", "startup", "students", "trainability", "training", "weight_copy", "workdir",
+    "losses", "models", "optimizers", "progress", "quiet", "registration", "reporting", "runs", "section_losses",
+    "sections", "settings", "startup", "students", "trainability", "training", "weight_copy", "workdir",
 )
 NAMES = {
     "CompressResult": "compression",
