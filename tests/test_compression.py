@@ -150,7 +150,7 @@ def test_without_a_student_compress_cuts_one_from_the_teachers_blocks_and_finds_
     (dict(student="given", keep=1), r"keep cut a student out of the teacher, and a student was given"),
     (dict(student="given", choose="importance"), r"choose cut a student out of the teacher"),
     (dict(keep=1, target_params=0.5), r"Pass keep= or a target \(target_params\), not both"),
-    (dict(keep=1, choose="best"), r"choose must be one of \('spread', 'importance'\)"),
+    (dict(keep=1, choose="best"), r"choose must be one of \('spread', 'importance', 'single', 'block_influence'\)"),
     (dict(keep=1, student_boundaries=B), r"a student cut from the teacher has the teacher's"),
     (dict(keep=1, student_init="warm"), r"init must be one of \('teacher', 'random'\)"),
 ])

@@ -44,9 +44,10 @@ def test_exact_identity_blocks_rank_lowest_in_their_section(measure):
         assert others and min(others) > 1e-3
 
 
-def test_choosing_by_importance_drops_the_identity_blocks_and_reproduces_the_teacher():
+@pytest.mark.parametrize("choose", ["importance", "single", "block_influence"])
+def test_choosing_by_importance_drops_the_identity_blocks_and_reproduces_the_teacher(choose):
     teacher, x = _teacher_with_identity_blocks(), _images()
-    student = students.shallower(teacher, keep=2, choose="importance", data=x)
+    student = students.shallower(teacher, keep=2, choose=choose, data=x)
     assert student.count_params() < teacher.count_params()
     kept = [[block.layers[-1] for block in section] for section in students.find_blocks(student)]
     assert not any(name.startswith(("section_1_block2", "section_2_block3", "section_3_block2"))
@@ -79,5 +80,5 @@ def test_block_importance_takes_datasets_and_refuses_empty_data():
         importance.block_importance(teacher, dataset.take(0))
     with pytest.raises(ValueError, match=r"measure must be one of \('ir', 'block_influence'\)"):
         importance.block_importance(teacher, x, measure="cosine")
-    with pytest.raises(ValueError, match=r'choose="importance" weighs .* pass data='):
+    with pytest.raises(ValueError, match=r"choose='importance' weighs .* pass data="):
         students.shallower(teacher, keep=1, choose="importance")

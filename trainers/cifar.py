@@ -69,8 +69,9 @@ _flag("enum", "student_init", "Where every student starts: random (the paper's),
 _flag("list", "student_blocks", "With --student_init=teacher_blocks: the teacher's block indices each section keeps, "
       "from 0 (e.g. 0,1,2: the first three); default spread, first and last included (0,4,8 of 9).")
 _flag("enum", "student_choose", "With --student_init=teacher_blocks: which blocks --student_arch's counts keep: "
-      "spread (evenly, first and last included) or importance (the set whose sections, run on the teacher's "
-      "activations, lose least; lit_tf.students.choose_blocks).", enum_values=students.CHOICES)
+      "spread (evenly, first and last included), importance (the set whose sections, run on the teacher's "
+      "activations, lose least), or single / block_influence (the best single scores; lit_tf.students.choose_blocks).",
+      enum_values=students.CHOICES)
 _flag("float", "target_params", "With --student_init=teacher_blocks, instead of --student_arch's counts: a fraction "
       "of the teacher's parameters (e.g. 0.33); how many blocks each section keeps, and which, is chosen to meet it "
       "and lose least (lit_tf.students.plan_student), and the plan printed before training.")

@@ -21,7 +21,9 @@ from lit_tf.choices import check_choice
 from lit_tf.students import importance
 
 INITS = ("teacher", "random")
-CHOICES = ("spread", "importance")
+# "importance" is the joint choice; "single" (the best blocks one at a time) and "block_influence"
+# (Minitron's and ShortGPT's score) are the rules it is measured against (docs/results.md).
+CHOICES = ("spread", "importance", "single", "block_influence")
 
 
 def spread(count, keep):
@@ -99,12 +101,23 @@ def choose_blocks(teacher, keep, boundaries=None, choose="spread", data=None):
     if choose == "spread":
         return kept
     if data is None:
-        raise ValueError('choose="importance" weighs the teacher\'s blocks on its own activations: pass data=, a '
+        raise ValueError(f"choose={choose!r} weighs the teacher's blocks on its own activations: pass data=, a "
                          "few batches of inputs (a tf.data.Dataset of (x, y) batches, or an array).")
     given = keep if isinstance(keep, (list, tuple)) else [keep] * len(sections_blocks)
     probes = importance.section_probes(teacher, data, boundaries)
-    return [indices if isinstance(k, (list, tuple)) else probe.best_kept(len(indices))[0]
+    return [indices if isinstance(k, (list, tuple)) else _chosen_in_section(probe, len(indices), choose)
             for probe, indices, k in zip(probes, kept, given)]
+
+
+def _chosen_in_section(probe, count, choose):
+    """`count` blocks of one section: the joint choice, or the shape-changing blocks then the best scores."""
+    if choose == "importance":
+        return probe.best_kept(count)[0]
+    every = range(len(probe.blocks))
+    scores = probe.influence() if choose == "block_influence" else [
+        probe.ir([i for i in every if i != index]) if index in probe.removable else None for index in every]
+    ranked = sorted(probe.removable, key=lambda i: -scores[i])  # the highest first; equals by index
+    return sorted(probe.fixed + ranked[:count - len(probe.fixed)])
 
 
 def shallower(teacher, keep, boundaries=None, init="teacher", name=None, choose="spread", data=None):
@@ -128,7 +141,9 @@ def shallower(teacher, keep, boundaries=None, init="teacher", name=None, choose=
             "importance": the shape-changing ones, then those whose section, run on the teacher's
             activations with exactly the kept blocks, is closest to the teacher's (the set judged
             jointly: every combination when at most `lit_tf.students.importance.MAX_COMBINATIONS`, else
-            one block removed at a time). Lists of indices are kept as given either way.
+            one block removed at a time). "single" and "block_influence" keep the blocks with the
+            highest single scores (`block_importance`'s "ir" and "block_influence"), the rules
+            "importance" is measured against. Lists of indices are kept as given either way.
         data: with `choose="importance"`, inputs to run the teacher on (a `tf.data.Dataset` of
             `(x, y)` batches, or an array); up to 128 are used.
 
