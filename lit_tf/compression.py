@@ -33,12 +33,13 @@ from lit_tf.checks import check_logits
 from lit_tf.checks import first_inputs
 from lit_tf.checks import flat_labels
 from lit_tf.checks import warn_if_untrained
-from lit_tf.choices import check_choice
 from lit_tf.finetune import accuracy_metric
 from lit_tf.finetune import finetune_with_kd
 from lit_tf.lit import LITDistiller
+from lit_tf.options import SCHEDULE_CONVENTIONS
+from lit_tf.options import STUDENT_CHOICES
+from lit_tf.options import check_choice
 from lit_tf.sections import find_boundaries
-from lit_tf.students import CHOICES
 from lit_tf.students import plan_student
 from lit_tf.students import shallower
 from lit_tf.training import fit_stage
@@ -231,7 +232,7 @@ def compress(
     """
     if train_data is None:
         raise ValueError("compress needs train_data: a tf.data.Dataset of (image, label) batches or a tuple (x, y).")
-    check_choice("schedule", schedule, settings.SCHEDULE_CONVENTIONS)
+    check_choice("schedule", schedule, SCHEDULE_CONVENTIONS)
     lit_schedule = _stage_schedule("lit", lit_schedule, settings.Schedule(
         lit_epochs, lit_learning_rate, lit_milestones, schedule), settings.LIT_STAGE)
     finetune_schedule = _stage_schedule("finetune", finetune_schedule, settings.Schedule(
@@ -239,7 +240,7 @@ def compress(
     _check_arguments(boundaries or [], {"lit_epochs": lit_schedule.epochs, "finetune_epochs": finetune_schedule.epochs})
     if student_boundaries is not None:
         _check_arguments(student_boundaries, {})
-    check_choice("choose", choose, CHOICES)
+    check_choice("choose", choose, STUDENT_CHOICES)
     targets = {"target_params": target_params, "target_flops": target_flops, "target_latency": target_latency}
     if student is not None:
         _check_no_cut_arguments(student, keep, choose, targets)

@@ -21,9 +21,8 @@ import os
 
 import tensorflow as tf
 
-from lit_tf.choices import check_choice
-
-STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
+from lit_tf.options import STRATEGIES
+from lit_tf.options import check_choice
 
 
 def get_strategy(name="default", num_gpus=0, tpu_address=None):

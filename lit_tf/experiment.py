@@ -223,7 +223,7 @@ def _train(config, teacher, data, replicas, fit_kwargs, notes):
     return trained
 
 
-def _planned_epochs(config):
+def planned_epochs(config):
     """The epochs of every stage `run` trains: the teacher's, then two stages a student."""
     uses_teacher = config.mode != "scratch" or config.student_init == "teacher_blocks"
     teacher = config.teacher_epochs if uses_teacher and not config.teacher_weights else 0
@@ -255,7 +255,7 @@ def run(config, workdir):
                                                                             distribute.task_name())
         with strategy.scope():
             fit_kwargs = {"checkpoint_dir": checkpoint_dir, "verbose": "lines",
-                          "callbacks": [progress.RunProgress(_planned_epochs(config))],
+                          "callbacks": [progress.RunProgress(planned_epochs(config))],
                           "report_data": data["test"] if config.test_curve else None}
             return _train(config, prepared["teacher"], data, strategy.num_replicas_in_sync, fit_kwargs,
                           prepared["notes"])

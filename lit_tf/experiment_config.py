@@ -17,19 +17,12 @@ ValueError: mode='lit' distils from a trained teacher, and none was given. ...
 import dataclasses
 import os
 
-from lit_tf import distribute
-from lit_tf import optimizers
+from lit_tf import options
 from lit_tf import settings
-from lit_tf import students
-from lit_tf.choices import check_choice
-from lit_tf.data import cifar
-from lit_tf.data import pipeline
-from lit_tf.data import registry
-from lit_tf.export import QUANTIZATIONS
-from lit_tf.section_losses import SECTION_BN_UPDATES
+from lit_tf.options import MODES  # noqa: F401  (with the config: what the trainer's flags offer)
+from lit_tf.options import STUDENT_INITS  # noqa: F401
+from lit_tf.options import check_choice
 
-MODES = ("teacher", "lit", "kd", "fitnets", "scratch", "all")
-STUDENT_INITS = ("random", "teacher_blocks")
 # Settings added after runs were started, with the value those runs used (see workdir.claim).
 ASSUMED_IN_OLDER_RUNS = {"section_bn_updates": "both_passes", "test_curve": False, "student_init": "random",
                          "student_blocks": [], "student_choose": "spread", "target_params": None,
@@ -112,19 +105,15 @@ class ExperimentConfig:
     test_curve: bool = False
 
     def __post_init__(self):
-        check_choice("mode", self.mode, MODES)
-        registry.check_dataset(self.dataset)
-        check_choice("strategy", self.strategy, distribute.STRATEGIES)
-        check_choice("quantize", self.quantize, QUANTIZATIONS)
-        check_choice("normalization", self.normalization, cifar.NORMALIZATIONS)
+        for name, choices in (("mode", options.MODES), ("dataset", options.DATASETS),
+                              ("strategy", options.STRATEGIES), ("quantize", options.QUANTIZATIONS),
+                              ("crop_padding", options.CROP_PADDINGS), ("optimizer", options.OPTIMIZERS),
+                              ("schedule", options.SCHEDULE_CONVENTIONS),
+                              ("section_bn_updates", options.SECTION_BN_UPDATES),
+                              ("student_init", options.STUDENT_INITS), ("student_choose", options.STUDENT_CHOICES)):
+            check_choice(name, getattr(self, name), choices)
         # Resolved, so a workdir records what the data was normalised with.
-        object.__setattr__(self, "normalization", registry.resolve_normalization(self.dataset, self.normalization))
-        check_choice("crop_padding", self.crop_padding, pipeline.CROP_PADDINGS)
-        check_choice("optimizer", self.optimizer, optimizers.OPTIMIZERS)
-        check_choice("schedule", self.schedule, settings.SCHEDULE_CONVENTIONS)
-        check_choice("section_bn_updates", self.section_bn_updates, SECTION_BN_UPDATES)
-        check_choice("student_init", self.student_init, STUDENT_INITS)
-        check_choice("student_choose", self.student_choose, students.CHOICES)
+        object.__setattr__(self, "normalization", options.resolve_normalization(self.dataset, self.normalization))
         for name, value in self.student_targets.items():
             if self.student_init != "teacher_blocks":
                 raise ValueError(f"{name} cuts the student out of the teacher: it needs student_init='teacher_blocks'. "
@@ -159,6 +148,12 @@ class ExperimentConfig:
             )
         if self.teacher_weights and not os.path.exists(self.teacher_weights):
             raise FileNotFoundError(f"teacher_weights={self.teacher_weights!r} does not exist.")
+        if self.dataset == "image_folder" and not self.image_dir:
+            raise ValueError("dataset='image_folder' reads DIR/train/<class>/* and DIR/test/<class>/*: "
+                             "pass image_dir=DIR.")
+        folder = {"image_folder": "image_dir", "cifar10": "cifar_dir"}.get(self.dataset)  # the one this dataset reads
+        if folder and getattr(self, folder) and not os.path.isdir(getattr(self, folder)):
+            raise FileNotFoundError(f"{folder}={getattr(self, folder)!r} is not a folder.")
 
     @property
     def student_targets(self):

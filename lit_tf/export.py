@@ -27,9 +27,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from lit_tf.choices import check_choice
+from lit_tf.options import QUANTIZATIONS
+from lit_tf.options import check_choice
 
-QUANTIZATIONS = ("none", "float16", "int8")
 FLOAT32_TOLERANCE = 1e-4
 FLOAT16_TOLERANCE = 1e-2  # relative to the output scale
 INT8_MIN_TOP1_AGREEMENT = 0.99

@@ -29,10 +29,9 @@ Example (a constant gradient of 1, the rate dropping from 0.1 to 0.01 before ste
 
 import keras
 
-from lit_tf.choices import check_choice
-from lit_tf.settings import SCHEDULE_CONVENTIONS as SCHEDULES
-
-OPTIMIZERS = ("sgd", "torch_sgd")
+from lit_tf.options import OPTIMIZERS
+from lit_tf.options import SCHEDULE_CONVENTIONS as SCHEDULES
+from lit_tf.options import check_choice
 
 
 class CoupledWeightDecay:

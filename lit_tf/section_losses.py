@@ -19,9 +19,8 @@ import keras
 from lit_tf import losses
 from lit_tf import sections
 from lit_tf import trainability
-from lit_tf.choices import check_choice
-
-SECTION_BN_UPDATES = ("full_pass", "both_passes")
+from lit_tf.options import SECTION_BN_UPDATES
+from lit_tf.options import check_choice
 
 
 class SectionLosses(keras.layers.Layer):

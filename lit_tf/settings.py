@@ -17,6 +17,8 @@ Schedule(epochs=125, learning_rate=0.01, milestones=(55,), convention='reference
 
 import dataclasses
 
+from lit_tf.options import SCHEDULE_CONVENTIONS
+
 
 @dataclasses.dataclass(frozen=True)
 class KD:
@@ -42,7 +44,6 @@ class SGD:
     weight_decay: float = 1e-4
 
 
-SCHEDULE_CONVENTIONS = ("milestones", "reference")
 
 
 @dataclasses.dataclass(frozen=True)

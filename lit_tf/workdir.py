@@ -180,6 +180,24 @@ def training_seconds(workdir):
     return round(total, 1)
 
 
+def epochs_done(workdir):
+    """How many epochs `workdir`'s stages have finished (an epoch a restart trained again counts once).
+
+    >>> import os, tempfile
+    >>> from lit_tf import workdir
+    >>> folder = tempfile.mkdtemp()
+    >>> os.makedirs(os.path.join(folder, "lit"))
+    >>> path = os.path.join(folder, "lit", workdir.EPOCH_SECONDS_FILE)
+    >>> _ = open(path, "w").write("epoch,seconds\\n0,6\\n1,5\\n1,5\\n")  # epoch 1 trained twice
+    >>> workdir.epochs_done(folder), workdir.epochs_done(os.path.join(folder, "nowhere"))
+    (2, 0)
+    """
+    if not os.path.isdir(workdir):
+        return 0
+    return sum(len(_last_per_epoch(os.path.join(workdir, stage, EPOCH_SECONDS_FILE), "seconds"))
+               for stage in sorted(os.listdir(workdir)))
+
+
 def _last_per_epoch(path, column):
     if not os.path.exists(path):
         return {}

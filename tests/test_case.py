@@ -1,12 +1,33 @@
 """Helpers shared by the test modules: tiny models and checks every model needs."""
 
+import os
+import re
+
 import keras
 import numpy as np
+import pytest
 import scipy.linalg
 import scipy.special
 from keras import layers
 
 BOUNDARIES = ["stem", "section_1", "section_2"]
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED = os.path.normpath(os.path.join(ROOT, "..", "shared"))  # the project's data and weights, beside a checkout
+
+
+def needs_shared(*paths):
+    """Skips a test whose `../shared/<path>` files are absent (a clone on its own), except in CI (`CI` set),
+    where the test runs and fails on the missing file."""
+    missing = [path for path in paths if not os.path.exists(os.path.join(SHARED, path))]
+    return pytest.mark.skipif(bool(missing) and not os.environ.get("CI"),
+                              reason=f"needs ../shared/{missing[0] if missing else ''}, beside the checkout")
+
+
+def shared_paths(flagfile):
+    """The `../shared/...` paths a flagfile's flags name (comments left out), relative to ../shared."""
+    with open(flagfile) as f:
+        flag_lines = [line for line in f if line.startswith("--")]
+    return sorted({m.group(1) for line in flag_lines for m in re.finditer(r"\.\./shared/([^\s]+)", line)})
 
 
 def tiny_classifier(

@@ -1,4 +1,4 @@
-"""Tests for `python -m lit_tf.convert`: PyTorch checkpoint in, .keras teacher out.
+"""Tests for `lit-convert` (`python -m trainers.convert`): PyTorch checkpoint in, .keras teacher out.
 
 Run in-process through `convert.main`; `tests/test_quiet.py` runs the real command and
 checks its stderr is one line.
@@ -10,8 +10,8 @@ import sys
 import keras
 import numpy as np
 
-from lit_tf import convert
 from lit_tf import models
+from trainers import convert
 
 
 def _npz(tmp_path, depth=8):
@@ -47,7 +47,8 @@ def test_bad_input_is_one_error_line_and_writes_nothing(tmp_path, capsys):
     cases = [
         (["--arch=resnet20", f"--torch_weights={path}", f"--out={tmp_path}/a.keras"],
          "do not fit resnet20", "look like a resnet8"),
-        (["--arch=resnet8", f"--torch_weights={path}", f"--out={tmp_path}/a.h5"], "--out must name a .keras file"),
+        (["--arch=resnet8", f"--torch_weights={path}", f"--out={tmp_path}/a.h5"],
+         "must name a .keras file. Received: --out="),
         (["--arch=resnet8", f"--torch_weights={path}", f"--out={tmp_path}/nowhere/a.keras"], "does not exist"),
         (["--arch=resnext20", f"--torch_weights={path}", f"--out={tmp_path}/a.keras"], "convert into CIFAR ResNets"),
         (["--arch=resnet8", f"--torch_weights={tmp_path}/none.npz", f"--out={tmp_path}/a.keras"],

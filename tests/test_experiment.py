@@ -95,8 +95,11 @@ def test_student_whose_sections_do_not_fit_the_teacher(tmp_path):
 
 
 def test_missing_cifar_dir(tmp_path):
-    _refused(tmp_path, FileNotFoundError, "No CIFAR-10 python archive in .*Extract cifar-10-python.tar.gz",
+    _refused(tmp_path, FileNotFoundError, "cifar_dir='.*nowhere' is not a folder",
              dataset="cifar10", cifar_dir=str(tmp_path / "nowhere"))
+    (tmp_path / "empty").mkdir()
+    _refused(tmp_path, FileNotFoundError, "No CIFAR-10 python archive in cifar_dir=.*Extract cifar-10-python.tar.gz",
+             dataset="cifar10", cifar_dir=str(tmp_path / "empty"))
 
 
 def test_corrupt_batch_file(tmp_path):
@@ -242,7 +245,8 @@ def test_teacher_weights_of_another_architecture_are_one_line_and_nothing_is_wri
 
 
 @pytest.mark.parametrize("dataset, resolved", [("image_folder", "imagenet"), ("cifar10", "cifar"), ("digits", "cifar")])
-def test_the_default_normalization_is_imagenets_for_image_folders_and_cifars_for_cifar(dataset, resolved):
-    config = experiment.ExperimentConfig(**dict(TINY, dataset=dataset, image_dir="/photos"))
+def test_the_default_normalization_is_imagenets_for_image_folders_and_cifars_for_cifar(dataset, resolved, tmp_path):
+    config = experiment.ExperimentConfig(**dict(TINY, dataset=dataset, image_dir=str(tmp_path)))
     assert config.normalization == resolved  # recorded resolved in the workdir's config.json
-    assert experiment.ExperimentConfig(**dict(TINY, dataset=dataset, normalization="cifar")).normalization == "cifar"
+    changed = experiment.ExperimentConfig(**dict(TINY, dataset=dataset, image_dir=str(tmp_path), normalization="cifar"))
+    assert changed.normalization == "cifar"

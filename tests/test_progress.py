@@ -34,12 +34,12 @@ def test_seconds_read_as_seconds_minutes_or_hours():
 
 def test_a_run_plans_the_teachers_epochs_and_two_stages_a_student(tmp_path):
     config = experiment.ExperimentConfig(mode="all", teacher_epochs=3, lit_epochs=2, finetune_epochs=1)
-    assert experiment._planned_epochs(config) == 3 + 4 * (2 + 1)
+    assert experiment.planned_epochs(config) == 3 + 4 * (2 + 1)
     weights = tmp_path / "teacher.keras"
     weights.write_bytes(b"")
     adapted = experiment.ExperimentConfig(mode="lit", teacher_weights=str(weights), adapt_epochs=1, lit_epochs=2,
                                           finetune_epochs=1)
-    assert experiment._planned_epochs(adapted) == 1 + 2 + 1
+    assert experiment.planned_epochs(adapted) == 1 + 2 + 1
 
 
 def test_the_run_line_follows_the_epoch_line(capsys):

@@ -17,7 +17,7 @@ BAD_BATCH = "error: batch_size must be > 0. Received: --batch_size=0"  # the lib
 @pytest.mark.parametrize("module, args, line", [
     ("trainers.cifar", ["--workdir=WORKDIR", "--batch_size=0"], BAD_BATCH),
     ("trainers.stargan", ["--workdir=WORKDIR", "--batch_size=0"], BAD_BATCH),
-    ("lit_tf.convert", ["--arch=resnet8", "--torch_weights=/nowhere/r8.npz", "--out=WORKDIR.keras"],
+    ("trainers.convert", ["--arch=resnet8", "--torch_weights=/nowhere/r8.npz", "--out=WORKDIR.keras"],
      "error: No PyTorch weights at '/nowhere/r8.npz'."),
 ])
 def test_a_bad_input_run_prints_exactly_one_line_on_stderr_and_writes_nothing(module, args, line, tmp_path):

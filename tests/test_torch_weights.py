@@ -10,8 +10,9 @@ import pytest
 from lit_tf import models
 from lit_tf.data import cifar
 from lit_tf.data import pipeline
+from tests import test_case
 
-SHARED = os.path.join(os.path.dirname(__file__), "..", "..", "shared")
+SHARED = test_case.SHARED
 CHECKPOINTS = os.path.join(SHARED, "models", "cifar-resnet-pytorch")
 SUBSET = os.path.join(SHARED, "data", "cifar10-subset", "cifar-10-batches-py")
 
@@ -108,8 +109,7 @@ def test_a_pytorch_file_is_read_with_torch_and_unwrapped(tmp_path, monkeypatch):
     np.testing.assert_array_equal(models.torch_state_dict(model)["linear.bias"], state["module.linear.bias"])
 
 
-@pytest.mark.skipif(not (os.path.isdir(CHECKPOINTS) and os.path.isdir(SUBSET)),
-                    reason="needs ../shared/models and ../shared/data")
+@test_case.needs_shared("models/cifar-resnet-pytorch", "data/cifar10-subset/cifar-10-batches-py")
 @pytest.mark.parametrize("depth, pytorch_accuracy", [(20, 0.9163), (56, 0.9260)])
 def test_pretrained_pytorch_resnets_score_what_they_score_in_pytorch(depth, pytorch_accuracy):
     model = models.get(f"resnet{depth}")

@@ -12,34 +12,23 @@ resume a killed run; see README.md for the workdir's contents.
 import dataclasses
 import sys
 
-from lit_tf import startup  # noqa: E402
+from absl import flags
 
-startup.import_tensorflow()  # first: quiet, oneDNN on (lit_tf.startup)
-
-from absl import app  # noqa: E402
-from absl import flags  # noqa: E402
-from absl import logging  # noqa: E402
-
-from lit_tf import distribute  # noqa: E402
-from lit_tf import experiment  # noqa: E402
-from lit_tf import export  # noqa: E402
-from lit_tf import optimizers  # noqa: E402
-from lit_tf import reporting  # noqa: E402
-from lit_tf import students  # noqa: E402
-from lit_tf.data import cifar  # noqa: E402
-from lit_tf.data import pipeline  # noqa: E402
-from lit_tf.section_losses import SECTION_BN_UPDATES  # noqa: E402
+from lit_tf import experiment_config
+from lit_tf import options
 
 if __package__:  # trainers.* in a checkout, lit_tf_trainers.* when installed
-    from . import config_flags  # noqa: E402
+    from . import config_flags
+    from . import entry
 else:  # run as a file
-    from trainers import config_flags  # noqa: E402
+    from trainers import config_flags
+    from trainers import entry
 
 FLAGS = flags.FLAGS
-_flag = config_flags.definer(FLAGS, experiment.ExperimentConfig(), __name__)  # defaults: the config's
+_flag = config_flags.definer(FLAGS, experiment_config.ExperimentConfig(), __name__)  # defaults: the config's
 
 # === Run ===
-_flag("enum", "mode", "teacher | lit | kd | fitnets | scratch | all.", enum_values=experiment.MODES)
+_flag("enum", "mode", "teacher | lit | kd | fitnets | scratch | all.", enum_values=experiment_config.MODES)
 _flag("string", "workdir", "Required. Folder of this run: config, checkpoints, logs, result.json, export/ (a new one, "
       "or this same run's to resume it).", default=None)
 _flag("integer", "seed", "Random seed (validation carve, shuffling, initialisation).")
@@ -53,9 +42,9 @@ _flag("string", "image_dir", "--dataset=image_folder: DIR/train/<class>/*.jpg an
 _flag("float", "validation_fraction", "Share of the training data held out for model selection.")
 _flag("bool", "augment", "Pad-4 random crop and horizontal flip of CIFAR training images.")
 _flag("enum", "normalization", "Channel statistics: auto (CIFAR's for CIFAR, ImageNet's for image folders), cifar, "
-      "or imagenet (the reference's; PyTorch CIFAR ResNets need it).", enum_values=cifar.NORMALIZATIONS,
+      "or imagenet (the reference's; PyTorch CIFAR ResNets need it).", enum_values=options.NORMALIZATIONS,
       default="auto")  # the config resolves it, per dataset
-_flag("enum", "crop_padding", "Border of the random crop (reference: zeros).", enum_values=pipeline.CROP_PADDINGS)
+_flag("enum", "crop_padding", "Border of the random crop (reference: zeros).", enum_values=options.CROP_PADDINGS)
 # === Models ===
 _flag("string", "teacher_arch", "Teacher: resnet<6n+2> or resnext<9n+2>.")
 _flag("string", "student_arch", "Student, with the teacher's section shapes.")
@@ -65,13 +54,13 @@ _flag("bool", "train_teacher", "In lit/kd/fitnets modes, train the teacher when 
 _flag("list", "boundaries", "Section boundary layers.")
 _flag("enum", "student_init", "Where every student starts: random (the paper's), or teacher_blocks: the teacher with "
       "--student_arch's number of blocks a section, started from the teacher's weights (lit_tf.students.shallower).",
-      enum_values=experiment.STUDENT_INITS)
+      enum_values=experiment_config.STUDENT_INITS)
 _flag("list", "student_blocks", "With --student_init=teacher_blocks: the teacher's block indices each section keeps, "
       "from 0 (e.g. 0,1,2: the first three); default spread, first and last included (0,4,8 of 9).")
 _flag("enum", "student_choose", "With --student_init=teacher_blocks: which blocks --student_arch's counts keep: "
       "spread (evenly, first and last included), importance (the set whose sections, run on the teacher's "
       "activations, lose least), or single / block_influence (the best single scores; lit_tf.students.choose_blocks).",
-      enum_values=students.CHOICES)
+      enum_values=options.STUDENT_CHOICES)
 _flag("float", "target_params", "With --student_init=teacher_blocks, instead of --student_arch's counts: a fraction "
       "of the teacher's parameters (e.g. 0.33); how many blocks each section keeps, and which, is chosen to meet it "
       "and lose least (lit_tf.students.plan_student), and the plan printed before training.")
@@ -100,19 +89,19 @@ _flag("float", "alpha", "KD: weight of the hard-label cross-entropy.")
 _flag("float", "noise_stddev", "LIT: Gaussian noise on the teacher activations fed to sections.")
 _flag("float", "momentum", "SGD momentum.")
 _flag("float", "weight_decay", "Coupled L2 weight decay.")
-_flag("enum", "optimizer", "SGD momentum as Keras, or as PyTorch (the reference).", enum_values=optimizers.OPTIMIZERS)
+_flag("enum", "optimizer", "SGD momentum as Keras, or as PyTorch (the reference).", enum_values=options.OPTIMIZERS)
 _flag("enum", "schedule", "Rates drop at each milestone epoch, or one epoch earlier (the reference's "
-      "scheduler.step()).", enum_values=optimizers.SCHEDULES)
+      "scheduler.step()).", enum_values=options.SCHEDULE_CONVENTIONS)
 _flag("enum", "section_bn_updates", "LIT: which passes update the sections' BatchNorm moving statistics: the "
       "student's full pass only, or also the teacher-fed section passes (the reference). Gradients are the same.",
-      enum_values=SECTION_BN_UPDATES)
+      enum_values=options.SECTION_BN_UPDATES)
 _flag("bool", "finetune_stem_and_head", "Fine-tune the whole student; false keeps the stem and head frozen in the "
       "fine-tune too, as the reference.")
 _flag("integer", "batch_size", "Global batch size.")
 # === Distribution and export ===
-_flag("enum", "strategy", "tf.distribute strategy.", enum_values=distribute.STRATEGIES)
+_flag("enum", "strategy", "tf.distribute strategy.", enum_values=options.STRATEGIES)
 _flag("integer", "num_gpus", "GPUs for --strategy=mirrored (0: all devices).")
-_flag("enum", "quantize", "Also export student_<quantize>.tflite.", enum_values=export.QUANTIZATIONS)
+_flag("enum", "quantize", "Also export student_<quantize>.tflite.", enum_values=options.QUANTIZATIONS)
 _flag("bool", "export", "Export the student to SavedModel and TFLite.")
 # === Reports ===
 _flag("bool", "test_curve", "Record every stage's test accuracy after each epoch in <stage>/test_accuracy.csv: a "
@@ -124,14 +113,14 @@ _INT_LISTS = ("teacher_milestones", "adapt_milestones", "lit_milestones", "finet
 def config_from_flags(flag_values=FLAGS):
     """Builds the frozen `ExperimentConfig` from parsed flags."""
     values = {}
-    for field in dataclasses.fields(experiment.ExperimentConfig):
+    for field in dataclasses.fields(experiment_config.ExperimentConfig):
         value = flag_values[field.name].value
         if field.name in _INT_LISTS:
             value = tuple(int(v) for v in value)
         elif field.name == "boundaries":
             value = tuple(value)
         values[field.name] = value
-    return experiment.ExperimentConfig(**values)
+    return experiment_config.ExperimentConfig(**values)
 
 
 USAGE = """Usage: lit-cifar (or python -m trainers.cifar) --workdir=DIR [--flagfile=FILE] [--FLAG=VALUE ...]
@@ -142,50 +131,47 @@ USAGE = """Usage: lit-cifar (or python -m trainers.cifar) --workdir=DIR [--flagf
 """
 
 
-def main(argv):
-    if len(argv) > 1:
-        print(f"error: unexpected arguments {argv[1:]}; flags are written --name=value.", file=sys.stderr)
-        return 1
-    if not FLAGS.workdir:
-        print("error: --workdir is required: the folder for this run's checkpoints, logs and results.",
-              file=sys.stderr)
-        return 1
-    logging.set_verbosity(logging.WARNING)  # the SavedModel writer logs every file at INFO
-    config_flags.apply_deterministic(FLAGS.deterministic)
-    try:
-        config = config_from_flags()
-        result = experiment.run(config, FLAGS.workdir)
-    except (ValueError, FileNotFoundError, FloatingPointError) as error:
-        print(f"error: {config_flags.as_flags(str(error), FLAGS)}", file=sys.stderr)
-        return 1
+def _flag_help():
+    listed = (FLAGS.module_help(__name__) or FLAGS.main_module_help()).strip("\n").split("\n")
+    if listed and not listed[0].startswith(" "):  # absl's module heading ("__main__:")
+        listed = listed[1:]
+    return "\n".join(listed)
+
+
+def execute(config, flag_values=FLAGS):
+    """Runs the checked configuration (`lit_tf.experiment.run`) and prints the result lines."""
+    from lit_tf import experiment
+    from lit_tf import reporting
+
+    config_flags.apply_deterministic(flag_values.deterministic)
+    result = experiment.run(config, flag_values.workdir)
     for name, summary in [("teacher", result.get("teacher")), *result["students"].items()]:
         if summary:
             print(reporting.summary_line(name, summary))
     for check in result.get("export", {}).values():
         if "error" in check:
             print(f"warning: {check['error']} The float exports stand.", file=sys.stderr)
-    print(reporting.result_line(FLAGS.workdir, result.get("wall_seconds", 0)))
+    print(reporting.result_line(flag_values.workdir, result.get("wall_seconds", 0)))
     return 0
 
 
-def parse(argv):
-    """absl's parser, with a `--help` that exits 0, shipped flagfiles by name and bad flags as one `error:` line."""
-    if {"-h", "--help", "--helpshort", "--helpfull"} & set(argv[1:]):
-        listed = (FLAGS.module_help(__name__) or FLAGS.main_module_help()).strip("\n").split("\n")
-        if listed and not listed[0].startswith(" "):  # absl's module heading ("__main__:")
-            listed = listed[1:]
-        print(__doc__ + "\n" + USAGE + "\nFlags:\n" + "\n".join(listed))
-        sys.exit(0)
-    try:
-        return FLAGS(config_flags.resolve_flagfiles(argv))
-    except (flags.Error, ValueError) as error:
-        print(f"error: {config_flags.as_flags(str(error), FLAGS)}", file=sys.stderr)
-        sys.exit(1)
+def progress(config, flag_values=FLAGS):
+    """`(epochs done, epochs planned)` of the run in `--workdir`."""
+    from lit_tf import experiment
+    from lit_tf import workdir
+
+    return workdir.epochs_done(flag_values.workdir), experiment.planned_epochs(config)
+
+
+COMMAND = entry.Command(
+    name="lit-cifar", module=__spec__.name if __spec__ else "trainers.cifar", doc=__doc__ + "\n" + USAGE,
+    flags=FLAGS, config_from_flags=config_from_flags, execute=execute, progress=progress,
+    required=(("workdir", "the folder for this run's checkpoints, logs and results"),), flag_help=_flag_help)
 
 
 def run():
     """The installed `lit-cifar` command."""
-    app.run(main, flags_parser=parse)
+    entry.run(COMMAND)
 
 
 if __name__ == "__main__":

@@ -10,26 +10,21 @@ trainer and `trainers.cifar` can be imported side by side.
 """
 
 import dataclasses
-import sys
 
-from lit_tf import startup  # noqa: E402
+from absl import flags
 
-startup.import_tensorflow()  # first: quiet, oneDNN on (lit_tf.startup)
-
-from absl import app  # noqa: E402
-from absl import flags  # noqa: E402
-from absl import logging  # noqa: E402
-
-from lit_tf import reporting  # noqa: E402
-from lit_tf.gan import experiment  # noqa: E402
+from lit_tf import options
+from lit_tf.gan import config as gan_config
 
 if __package__:  # trainers.* in a checkout, lit_tf_trainers.* when installed
-    from . import config_flags  # noqa: E402
+    from . import config_flags
+    from . import entry
 else:  # run as a file
-    from trainers import config_flags  # noqa: E402
+    from trainers import config_flags
+    from trainers import entry
 
 FLAGS = flags.FlagValues()
-DEFAULTS = experiment.StarGANConfig()  # the flags' defaults are the config's
+DEFAULTS = gan_config.StarGANConfig()  # the flags' defaults are the config's
 
 
 _flag = config_flags.definer(FLAGS, DEFAULTS, __name__)
@@ -37,7 +32,7 @@ _flag = config_flags.definer(FLAGS, DEFAULTS, __name__)
 
 # === Run ===
 _flag("enum", "mode", "teacher | lit | l2 | scratch | rand_init (untrained generators, scored).",
-      enum_values=experiment.MODES)
+      enum_values=options.GAN_MODES)
 _flag("string", "workdir", "Folder of this run: config, checkpoints, samples, result.json, export/.", default=None)
 _flag("integer", "seed", "Random seed (shuffling, flips, target domains, initialisation).")
 config_flags.define_deterministic(_flag)
@@ -71,9 +66,9 @@ _flag("integer", "n_critic", "Discriminator steps per generator step; without a 
       "each step stands for the reference's one update in n_critic iterations.")
 _flag("enum", "lr_decay", "linear: the rate falls linearly to 0 over the last --decay_steps; reference: as the "
       "code computes it, 1e-9 less every 1,000 iterations of that tail (1e-4 in effect).",
-      enum_values=experiment.LR_DECAYS)
+      enum_values=options.LR_DECAYS)
 _flag("enum", "optimizer", "adam (Keras') or torch_adam (PyTorch's arithmetic, the reference's).",
-      enum_values=experiment.OPTIMIZERS)
+      enum_values=options.GAN_OPTIMIZERS)
 # === Output ===
 _flag("integer", "sample_every", "Write samples/step_N.png every N iterations.")
 _flag("integer", "eval_images", "Test images translated to every domain for IS and FID.")
@@ -83,25 +78,18 @@ _flag("bool", "export", "Export the trained generator to SavedModel and TFLite."
 
 def config_from_flags(flag_values=FLAGS):
     """Builds the frozen `StarGANConfig` from parsed flags."""
-    values = {field.name: flag_values[field.name].value for field in dataclasses.fields(experiment.StarGANConfig)}
+    values = {field.name: flag_values[field.name].value for field in dataclasses.fields(gan_config.StarGANConfig)}
     values["attributes"] = tuple(values["attributes"])
-    return experiment.StarGANConfig(**values)
+    return gan_config.StarGANConfig(**values)
 
 
-def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-    if not FLAGS.workdir:
-        print("error: --workdir is required: the folder for this run's checkpoints, samples and results.",
-              file=sys.stderr)
-        return 1
-    logging.set_verbosity(logging.WARNING)  # the SavedModel writer logs every file at INFO
-    config_flags.apply_deterministic(FLAGS.deterministic)
-    try:
-        result = experiment.run(config_from_flags(), FLAGS.workdir)
-    except (ValueError, FileNotFoundError, FloatingPointError) as error:
-        print(f"error: {config_flags.as_flags(str(error), FLAGS)}", file=sys.stderr)
-        return 1
+def execute(config, flag_values=FLAGS):
+    """Runs the checked configuration (`lit_tf.gan.experiment.run`) and prints the result lines."""
+    from lit_tf import reporting
+    from lit_tf.gan import experiment
+
+    config_flags.apply_deterministic(flag_values.deterministic)
+    result = experiment.run(config, flag_values.workdir)
     generator = result["generator"]
     print(f"[lit_tf] generator: {generator['residual_blocks']} blocks, params {generator['params']:,}, "
           f"FLOPs {generator['flops']:,}" + (f", {result['compression']}x smaller than the teacher"
@@ -112,27 +100,26 @@ def main(argv):
         else:
             print(f"[lit_tf] {name}: Inception score {score['inception_score']:.3f}, FID {score['fid']:.3f} "
                   f"({score['images']:,} images)")
-    print(reporting.result_line(FLAGS.workdir, result["wall_seconds"]))
+    print(reporting.result_line(flag_values.workdir, result["wall_seconds"]))
     return 0
 
 
-def parse(argv):
-    """absl's parser for this module's own FLAGS (`app.run` reads the global ones by default)."""
-    if {"-h", "--help", "--helpshort", "--helpfull"} & set(argv[1:]):
-        print(__doc__ + "\nFlags:\n" + FLAGS.get_help())
-        sys.exit(0)
-    try:
-        remaining = FLAGS(config_flags.resolve_flagfiles(argv))
-        flags.FLAGS.mark_as_parsed()  # app.run checks the global FLAGS, which this module does not use
-        return remaining
-    except (flags.Error, ValueError) as error:
-        print(f"error: {config_flags.as_flags(str(error), FLAGS)}", file=sys.stderr)
-        sys.exit(1)
+def progress(config, flag_values=FLAGS):
+    """`(epochs done, epochs planned)` of the run in `--workdir`."""
+    from lit_tf import workdir
+
+    return workdir.epochs_done(flag_values.workdir), config.epochs
+
+
+COMMAND = entry.Command(
+    name="lit-stargan", module=__spec__.name if __spec__ else "trainers.stargan", doc=__doc__, flags=FLAGS,
+    config_from_flags=config_from_flags, execute=execute, progress=progress,
+    required=(("workdir", "the folder for this run's checkpoints, samples and results"),))
 
 
 def run():
     """The installed `lit-stargan` command."""
-    app.run(main, flags_parser=parse)
+    entry.run(COMMAND)
 
 
 if __name__ == "__main__":

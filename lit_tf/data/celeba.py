@@ -17,11 +17,12 @@ Example (with tensorflow-datasets' mock data, as the tests do):
 
 import tensorflow as tf
 
-from lit_tf.choices import check_choice
 from lit_tf.data import cifar
 from lit_tf.data import epochs
+from lit_tf.options import CELEBA_ATTRIBUTES
+from lit_tf.options import check_choice
 
-ATTRIBUTES = ("Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young")  # the paper's five
+ATTRIBUTES = CELEBA_ATTRIBUTES  # the paper's five
 HAIR_COLOURS = ("Black_Hair", "Blond_Hair", "Brown_Hair", "Gray_Hair")  # exclusive, as StarGAN treats them
 SPLITS = ("train", "validation", "test")
 DOWNLOAD_HOST = ("drive.google.com", 443)  # where tensorflow-datasets downloads CelebA from

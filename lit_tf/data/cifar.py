@@ -29,8 +29,9 @@ import socket
 
 import numpy as np
 
-from lit_tf.choices import check_choice
 from lit_tf.data import pipeline
+from lit_tf.options import NORMALIZATIONS
+from lit_tf.options import check_choice
 
 NUM_CLASSES = {"cifar10": 10, "cifar100": 100}
 IMAGE_SHAPE = (32, 32, 3)
@@ -69,7 +70,7 @@ def load_archive(cifar_dir):
     test_file = os.path.join(cifar_dir, "test_batch")
     if not train_files or not os.path.exists(test_file):
         raise FileNotFoundError(
-            f"No CIFAR-10 python archive in {cifar_dir!r}: expected data_batch_1.. and "
+            f"No CIFAR-10 python archive in cifar_dir={cifar_dir!r}: expected data_batch_1.. and "
             "test_batch there. Extract cifar-10-python.tar.gz (from the CIFAR-10 page) "
             "into it, or use the tensorflow-datasets copy."
         )
@@ -143,7 +144,6 @@ def load_split(cifar_dir, split, validation_fraction=0.1, seed=0, dataset="cifar
     return train if split == "train" else validation
 
 
-NORMALIZATIONS = ("auto", "cifar", "imagenet")  # auto: CIFAR's own here, ImageNet's for image folders
 
 
 def normalization_stats(normalization="auto", dataset="cifar10"):

@@ -13,11 +13,11 @@ Example:
 import numpy as np
 import tensorflow as tf
 
-from lit_tf.choices import check_choice
 from lit_tf.data import epochs
+from lit_tf.options import CROP_PADDINGS
+from lit_tf.options import SPLITS
+from lit_tf.options import check_choice
 
-SPLITS = ("train", "validation", "test")
-CROP_PADDINGS = ("reflect", "zeros")
 # ImageNet's channel statistics in [0, 255] pixels: the LIT reference normalises CIFAR with
 # them, and so must every model trained that way (the PyTorch CIFAR ResNets among them).
 IMAGENET_MEAN = [0.485 * 255, 0.456 * 255, 0.406 * 255]

@@ -12,12 +12,12 @@ Example:
 [123.675, 116.28, 103.53]
 """
 
-from lit_tf.choices import check_choice
 from lit_tf.data import cifar
 from lit_tf.data import digits
 from lit_tf.data import image_folder
-
-DATASETS = ("cifar10", "cifar100", "digits", "image_folder")
+from lit_tf.options import DATASETS
+from lit_tf.options import check_choice
+from lit_tf.options import resolve_normalization
 
 
 def check_dataset(name):
@@ -39,18 +39,6 @@ def describe(name, image_dir=None):
     if name == "image_folder":
         return image_folder.describe(image_dir)[:2]
     return cifar.NUM_CLASSES[name], cifar.IMAGE_SHAPE
-
-
-def resolve_normalization(name, normalization="auto"):
-    """"cifar" or "imagenet": what `normalization` means for dataset `name` ("auto" decides by dataset).
-
-    >>> resolve_normalization("image_folder"), resolve_normalization("cifar10")
-    ('imagenet', 'cifar')
-    """
-    check_dataset(name)
-    if normalization != "auto":
-        return normalization
-    return "imagenet" if name == "image_folder" else "cifar"
 
 
 def normalization_stats(name, normalization="auto"):

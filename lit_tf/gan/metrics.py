@@ -22,6 +22,7 @@ import os
 import numpy as np
 
 from lit_tf.gan import tfgan_compat
+from lit_tf.gan.config import no_inception_weights
 
 
 def inception_score(logits):
@@ -64,10 +65,7 @@ def inception_classifier(weights_path, image_size=299):
         image_size: int, the side images are resized to (299 for InceptionV3).
     """
     if not weights_path or not os.path.isfile(weights_path):
-        raise FileNotFoundError(
-            f"No InceptionV3 weights at {weights_path!r}. Inception score and FID need them: download "
-            "inception_v3_weights_tf_dim_ordering_tf_kernels.h5 (keras.applications' ImageNet weights) "
-            "on a machine with internet and pass its path (inception_weights=PATH).")
+        raise FileNotFoundError(no_inception_weights(weights_path))
     import keras
 
     model = keras.applications.InceptionV3(weights=weights_path, include_top=True)

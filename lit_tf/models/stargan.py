@@ -23,6 +23,8 @@ Example:
 import keras
 from keras import layers
 
+from lit_tf.options import check_image_size
+
 
 def instance_norm(name):
     # PyTorch's InstanceNorm2d(affine=True): per-sample, per-channel, learned scale and shift.
@@ -57,12 +59,6 @@ class TileLabel(layers.Layer):
 
     def compute_output_shape(self, image_shape, label_shape):
         return (*image_shape[:-1], image_shape[-1] + label_shape[-1])
-
-
-def check_image_size(image_size, factor, what):
-    if image_size <= 0 or image_size % factor:
-        raise ValueError(f"image_size must be a positive multiple of {factor} ({what}). "
-                         f"Received: image_size={image_size}")
 
 
 @keras.saving.register_keras_serializable(package="lit_tf")

@@ -29,7 +29,6 @@ True
 from lit_tf.blocks import Block
 from lit_tf.blocks import find_blocks
 from lit_tf.blocks import find_boundaries
-from lit_tf.students.cut import CHOICES
 from lit_tf.students.cut import INITS
 from lit_tf.students.cut import choose_blocks
 from lit_tf.students.cut import kept_blocks
@@ -43,6 +42,6 @@ from lit_tf.students.targets import choose_keep
 from lit_tf.students.targets import importance_table
 from lit_tf.students.targets import plan_student
 
-__all__ = ["Block", "CHOICES", "INITS", "MEASURES", "Plan", "block_importance", "check_target", "choose_blocks",
+__all__ = ["Block", "INITS", "MEASURES", "Plan", "block_importance", "check_target", "choose_blocks",
            "choose_keep", "find_blocks", "find_boundaries", "importance_table", "kept_blocks", "plan_student",
            "shallower", "spread"]

@@ -17,13 +17,11 @@ from lit_tf import graph
 from lit_tf import weight_copy
 from lit_tf.blocks import find_blocks
 from lit_tf.blocks import find_boundaries
-from lit_tf.choices import check_choice
+from lit_tf.options import STUDENT_CHOICES
+from lit_tf.options import check_choice
 from lit_tf.students import importance
 
 INITS = ("teacher", "random")
-# "importance" is the joint choice; "single" (the best blocks one at a time) and "block_influence"
-# (Minitron's and ShortGPT's score) are the rules it is measured against (docs/results.md).
-CHOICES = ("spread", "importance", "single", "block_influence")
 
 
 def spread(count, keep):
@@ -94,7 +92,7 @@ def choose_blocks(teacher, keep, boundaries=None, choose="spread", data=None):
     >>> students.choose_blocks(models.get("resnet56"), keep=3)
     [[0, 4, 8], [0, 4, 8], [0, 4, 8]]
     """
-    check_choice("choose", choose, CHOICES)
+    check_choice("choose", choose, STUDENT_CHOICES)
     boundaries = list(boundaries) if boundaries is not None else find_boundaries(teacher)
     sections_blocks = find_blocks(teacher, boundaries)
     kept = kept_blocks(sections_blocks, keep, boundaries[1:])  # checks `keep`; counts spread
@@ -158,8 +156,8 @@ def shallower(teacher, keep, boundaries=None, init="teacher", name=None, choose=
     >>> teacher = models.CifarResNet(depth=32, image_shape=(16, 16, 3), filters=(8, 8, 8))
     >>> x = np.random.default_rng(0).random((8, 16, 16, 3), "float32")
     >>> student = students.shallower(teacher, keep=2, choose="importance", data=x)
-    >>> [len(section) for section in students.find_blocks(student)]
-    [2, 2, 2]
+    >>> tuple(len(section) for section in students.find_blocks(student))
+    (2, 2, 2)
     """
     check_choice("init", init, INITS)
     boundaries = list(boundaries) if boundaries is not None else find_boundaries(teacher)

@@ -37,7 +37,7 @@ import numpy as np
 from lit_tf import graph
 from lit_tf.blocks import find_blocks
 from lit_tf.blocks import find_boundaries
-from lit_tf.choices import check_choice
+from lit_tf.options import check_choice
 from lit_tf.sections import Sections
 
 MEASURES = ("ir", "block_influence")
@@ -258,11 +258,11 @@ def block_importance(teacher, data, boundaries=None, measure="ir", images=128):
 
     >>> import numpy as np
     >>> from lit_tf import models
->>> from lit_tf.students import importance
+    >>> from lit_tf.students import importance
     >>> teacher = models.CifarResNet(depth=14, image_shape=(16, 16, 3), filters=(8, 8, 8))
     >>> x = np.random.default_rng(0).random((4, 16, 16, 3), "float32")
-    >>> [len(s) for s in importance.block_importance(teacher, x, measure="block_influence")]
-    [2, 2, 2]
+    >>> tuple(len(s) for s in importance.block_importance(teacher, x, measure="block_influence"))
+    (2, 2, 2)
     """
     check_choice("measure", measure, MEASURES)
     probes = section_probes(teacher, data, boundaries, images)

@@ -108,7 +108,7 @@ def importance_table(teacher, scores, boundaries=None):
 
     >>> import numpy as np
     >>> from lit_tf import models
->>> from lit_tf.students import importance, targets
+    >>> from lit_tf.students import importance, targets
     >>> teacher = models.CifarResNet(depth=14, image_shape=(16, 16, 3), filters=(8, 8, 8))
     >>> scores = importance.block_importance(teacher, np.zeros((2, 16, 16, 3), "float32"))
     >>> print(targets.importance_table(teacher, scores).splitlines()[0])

@@ -14,7 +14,7 @@ from tests.data.test_image_folder import make_folder
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RESULTS = os.path.join(ROOT, "docs", "results", "cifar10_jpeg")
-JPEG = os.path.join(ROOT, "..", "shared", "data", "cifar10-jpeg")
+JPEG = os.path.join(test_case.SHARED, "data", "cifar10-jpeg")
 
 
 def test_prints_the_litert_accuracy_and_its_difference_to_the_result(tmp_path):
@@ -32,8 +32,7 @@ def test_prints_the_litert_accuracy_and_its_difference_to_the_result(tmp_path):
 
 
 @pytest.mark.slow  # 10,000 images through LiteRT one at a time: about 30 s
-@pytest.mark.skipif(not (os.path.exists(os.path.join(RESULTS, "lit_student.tflite")) and os.path.isdir(JPEG)),
-                    reason="needs docs/results/cifar10_jpeg and ../shared/data/cifar10-jpeg")
+@test_case.needs_shared("data/cifar10-jpeg")
 def test_the_committed_lit_student_scores_its_result_within_half_a_point():
     from lit_tf.data import image_folder
 

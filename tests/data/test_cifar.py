@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from lit_tf.data import cifar
+from tests import test_case
 
-SUBSET = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data", "cifar10-subset")
+SUBSET = os.path.join(test_case.SHARED, "data", "cifar10-subset")
 
 
 def _write_archive(folder, per_batch=6):
@@ -41,7 +42,7 @@ def test_missing_folder_and_corrupt_batch_say_what_to_do(tmp_path):
         cifar.load_archive(str(folder))
 
 
-@pytest.mark.skipif(not os.path.isdir(SUBSET), reason="the real CIFAR-10 subset lives in ../shared, absent here")
+@test_case.needs_shared("data/cifar10-subset")
 def test_real_subset_loads_with_all_classes():
     images, labels = next(iter(cifar.provide_dataset("train", 64, SUBSET)))
     assert images.shape == (64, 32, 32, 3)
