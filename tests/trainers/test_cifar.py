@@ -157,3 +157,48 @@ def test_bad_flags_and_paths_are_one_line_before_tensorflow_starts(args, line, t
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and done.stderr.startswith(line) and len(done.stderr.splitlines()) == 1, done.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_ctrl_c_and_sigterm_end_with_one_line_naming_the_epochs_and_the_resume_command(capsys, tmp_path):
+    from absl import flags as absl_flags
+
+    values = absl_flags.FlagValues()
+    absl_flags.DEFINE_string("workdir", None, "", flag_values=values)
+    stage = tmp_path / "lit"
+    stage.mkdir()
+    (stage / "epoch_seconds.csv").write_text("epoch,seconds\n0,1.5\n1,1.5\n")
+
+    def stopped_by(signal_exception):
+        def execute(config, flag_values):
+            raise signal_exception()
+        return entry.Command("lit-demo", "trainers.demo", "", values, lambda v: None, execute,
+                             progress=lambda config, v: (2, 10))
+
+    argv = ["/venv/bin/lit-demo", f"--workdir={tmp_path}"]
+    assert entry.main(stopped_by(KeyboardInterrupt), argv) == 130
+    assert entry.main(stopped_by(entry.Stopped), ["/src/trainers/demo.py", f"--workdir={tmp_path}"]) == 143
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == [
+        f"[lit_tf] stopped after 2 of 10 epochs; the workdir keeps every finished epoch. Resume with: lit-demo "
+        f"--workdir={tmp_path}",
+        f"[lit_tf] stopped after 2 of 10 epochs; the workdir keeps every finished epoch. Resume with: python -m "
+        f"trainers.demo --workdir={tmp_path}"]
+
+
+@pytest.mark.slow  # two trainer processes
+def test_a_run_stopped_by_sigint_resumes_quietly_and_sigterm_exits_143(tmp_path):
+    args = [*TINY, "--lit_epochs=30", f"--workdir={tmp_path}"]
+    history = tmp_path / "scratch_stage1" / "history.csv"
+    for sent, status in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
+        before = len(_history_epochs(history)) if history.exists() else 0
+        run = _trainer(*args)
+        deadline = time.time() + 240
+        while not (history.exists() and len(_history_epochs(history)) >= before + 1):  # an epoch more
+            assert run.poll() is None and time.time() < deadline, run.communicate()[1][-2000:]
+            time.sleep(0.2)
+        run.send_signal(sent)
+        stdout, stderr = run.communicate(timeout=120)
+        assert run.returncode == status, stderr[-2000:]
+        assert stderr.splitlines()[-1].startswith("[lit_tf] stopped after ") and "Traceback" not in stderr
+        assert f"Resume with: python -m trainers.cifar {' '.join(args)}" in stderr
+        assert "Skipping variable loading" not in stdout + stderr  # the resumed run restores its optimizer quietly
