@@ -84,6 +84,34 @@ def check_data(model, data, name="train_data"):
         raise ValueError(f"{name} gives labels of shape {labels}; LIT's KD loss takes integer class ids of shape "
                          f"(batch,): for one-hot labels use argmax (e.g. dataset.map(lambda x, y: (x, "
                          f"tf.argmax(y, -1)))). Received: label shape {labels}")
+    _check_labels(model, data, name)
+
+
+def check_one_input(model, role="teacher"):
+    """Raises one `ValueError` for a model with several inputs, which lit_tf does not take yet."""
+    if len(model.inputs) != 1:
+        raise ValueError(f"The {role} '{model.name}' has {len(model.inputs)} inputs; compress takes models with one "
+                         "input (an image batch) for now. Distil it with lit_tf.LITDistiller and your own data, or "
+                         "wrap the extra inputs as constants of a one-input model.")
+
+
+def _check_labels(model, data, name, batches=8):
+    """The labels of `(x, y)` arrays, or of a dataset's first `batches` batches: some, and in `[0, classes)`."""
+    import numpy as np
+
+    classes = int(model.outputs[0].shape[-1])
+    if isinstance(data, tuple):
+        labels = [keras.ops.convert_to_numpy(data[1])]
+    else:
+        labels = [keras.ops.convert_to_numpy(y) for _, y in data.take(batches)]
+    labels = np.concatenate([np.reshape(y, -1) for y in labels]) if labels else np.zeros(0)
+    if not labels.size:
+        raise ValueError(f"{name} is empty: it gave no batch. Check the dataset (a filter or take(0)?) before "
+                         "passing it.")
+    low, high = labels.min(), labels.max()
+    if low < 0 or high >= classes:
+        raise ValueError(f"{name} has labels from {low} to {high}, but '{model.name}' gives {classes} logits: "
+                         f"labels are class ids in [0, {classes}). Received: a label of {low if low < 0 else high}")
 
 
 def first_inputs(data, count=8):

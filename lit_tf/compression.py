@@ -30,6 +30,7 @@ from lit_tf import weight_copy
 from lit_tf.checks import as_batches
 from lit_tf.checks import check_data
 from lit_tf.checks import check_logits
+from lit_tf.checks import check_one_input
 from lit_tf.checks import first_inputs
 from lit_tf.checks import flat_labels
 from lit_tf.checks import warn_if_untrained
@@ -244,6 +245,7 @@ def compress(
     targets = {"target_params": target_params, "target_flops": target_flops, "target_latency": target_latency}
     if student is not None:
         _check_no_cut_arguments(student, keep, choose, targets)
+    check_one_input(teacher)
     train_data = as_batches(train_data, steps_per_epoch=steps_per_epoch)
     check_data(teacher, train_data)  # before the student is cut: a plan runs the teacher on it
     train_data = flat_labels(train_data)

@@ -70,9 +70,17 @@ def _load_teacher(config, replicas):
     except ValueError as error:
         raise ValueError(
             f"teacher_weights={config.teacher_weights!r} does not fit teacher_arch={config.teacher_arch!r} "
-            f"({str(error).splitlines()[0]}): pass the teacher_arch those weights were saved from, or a .keras "
+            f"({_first_sentence(error)}): pass the teacher_arch those weights were saved from, or a .keras "
             "model.") from None
     return teacher
+
+
+def _first_sentence(error):
+    """Keras' loading error in a few words: how many layers failed, or its first sentence."""
+    text = " ".join(str(error).split())
+    if "could not be loaded" in text:
+        return text[:text.index("could not be loaded")] + "could not be loaded"
+    return text.split(". ")[0]
 
 
 def _student_keep(config, teacher, data):

@@ -115,7 +115,13 @@ def _remove(path):
 
 
 def _partial(path):
-    """Where an export is written before it is checked: beside `path`, same suffix."""
+    """Where an export is written before it is checked: beside `path`, same suffix.
+
+    Raises `FileNotFoundError` first when `path`'s folder does not exist, before any conversion.
+    """
+    folder = os.path.dirname(os.path.abspath(path.rstrip(os.sep)))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"The folder of path={path!r} does not exist: {folder!r}. Create it first.")
     root, suffix = os.path.splitext(path.rstrip(os.sep))
     return f"{root}.partial{suffix}"
 
@@ -162,8 +168,8 @@ def to_saved_model(model, path, sample_data=None):
     Returns:
         `ExportReport`.
     """
+    partial = _partial(path)  # a missing folder fails here, before the export's work
     x = _as_list(sample_inputs(model) if sample_data is None else sample_data)
-    partial = _partial(path)
     _remove(partial)
     model.export(partial, format="tf_saved_model", verbose=False)
     reloaded = tf.saved_model.load(partial)  # held: its variables die with it
@@ -278,6 +284,7 @@ def to_tflite(model, path, quantize="none", representative_data=None, sample_dat
         writes nothing at `path` (an earlier file there stays).
     """
     check_choice("quantize", quantize, QUANTIZATIONS)
+    partial = _partial(path)  # a missing folder fails here, before the conversion's seconds
     if representative_data is not None:
         representative_data = representative_arrays(representative_data)
     settings = _litert_converter_settings(quantize, representative_data)
@@ -286,7 +293,6 @@ def to_tflite(model, path, quantize="none", representative_data=None, sample_dat
     x = _as_list(sample_data)
     specs = [keras.InputSpec(shape=(1, *a.shape[1:]), dtype="float32") for a in x]
     signature = [_model_inputs(specs)]
-    partial = _partial(path)
     model.export(partial, format="litert", input_signature=signature, verbose=False, **settings)
     if not check:
         return _move_into_place(ExportReport(partial, float("nan"), float("nan"), 0), path)

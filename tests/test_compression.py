@@ -162,6 +162,29 @@ def test_a_student_to_cut_is_asked_for_clearly(kwargs, match):
         lit_tf.compress(teacher, train_data=test_case.tiny_data(8), verbose=0, **kwargs)
 
 
+def test_data_a_user_easily_gets_wrong_is_one_line_before_anything_trains(tmp_path):
+    import keras
+    import tensorflow as tf
+
+    teacher = lit_tf.models.CifarResNet(depth=14, image_shape=(16, 16, 3), filters=(8, 8, 8), num_classes=4)
+    x, y = test_case.tiny_data(8)
+    cases = [
+        ((x, y + 4), r"train_data has labels from 4 to 7, but 'resnet14' gives 4 logits: labels are class ids in "
+                     r"\[0, 4\)"),
+        (tf.data.Dataset.from_tensor_slices((x, y - 1)).batch(4), r"train_data has labels from -1 to 2"),
+        (tf.data.Dataset.from_tensor_slices((x, y)).batch(4).take(0), r"train_data is empty: it gave no batch"),
+    ]
+    for data, match in cases:
+        with pytest.raises(ValueError, match=match):
+            lit_tf.compress(teacher, keep=1, train_data=data, checkpoint_dir=str(tmp_path / "run"), verbose=0)
+    image, side = keras.Input((16, 16, 3)), keras.Input((3,))
+    features = keras.layers.GlobalAveragePooling2D()(keras.layers.Conv2D(4, 3)(image))
+    two_inputs = keras.Model([image, side], keras.layers.Dense(4)(keras.layers.Concatenate()([features, side])))
+    with pytest.raises(ValueError, match=r"has 2 inputs; compress takes models with one input .* for now"):
+        lit_tf.compress(two_inputs, keep=1, train_data=(x, y), checkpoint_dir=str(tmp_path / "run"), verbose=0)
+    assert not (tmp_path / "run").exists()
+
+
 def test_a_teacher_or_student_giving_probabilities_is_refused_with_how_to_get_logits():
     import keras
 

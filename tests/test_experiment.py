@@ -239,7 +239,8 @@ def test_teacher_weights_of_another_architecture_are_one_line_and_nothing_is_wri
     with pytest.raises(ValueError) as error:
         experiment.run(config, str(tmp_path / "run"))
     message = str(error.value)
-    assert message.startswith(f"teacher_weights={path!r} does not fit teacher_arch='resnet20' (A total of")
+    assert message.startswith(f"teacher_weights={path!r} does not fit teacher_arch='resnet20' (A total of 25 "
+                              "objects could not be loaded): pass")  # whole words, never cut mid-sentence
     assert "\n" not in message and "pass the teacher_arch those weights were saved from" in message
     assert not (tmp_path / "run").exists()
 

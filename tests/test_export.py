@@ -113,3 +113,18 @@ def test_with_normalization_takes_pixels(trained, tmp_path):
     report = export.to_tflite(wrapped, str(tmp_path / "p.tflite"), sample_data=pixels)
     expected = model((pixels - np.array([120.0, 110.0, 100.0])) / np.array([60.0, 50.0, 40.0]), training=False)
     np.testing.assert_allclose(export.run_tflite(report.path, pixels), expected, atol=1e-4)
+
+
+def test_a_missing_destination_folder_is_one_error_naming_the_users_path_before_any_conversion(trained, monkeypatch):
+    import time
+
+    model, _ = trained
+    called = []
+    monkeypatch.setattr(type(model), "export", lambda *args, **kwargs: called.append(args))
+    for function, path in ((export.to_tflite, "/no/such/dir/s.tflite"), (export.to_saved_model, "/no/such/dir/sm")):
+        start = time.perf_counter()
+        with pytest.raises(FileNotFoundError, match=r"The folder of path='/no/such/dir/s(\.tflite|m)' does not exist: "
+                                                    r"'/no/such/dir'\. Create it first\."):
+            function(model, path)
+        assert time.perf_counter() - start < 1.0
+    assert called == []  # nothing was converted
