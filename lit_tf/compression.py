@@ -117,6 +117,8 @@ def _check_no_cut_arguments(student, keep, choose, targets):
                          f"or the other. Received: {given}, student='{student.name}'")
 
 
+# The defaults are the reference's values written out, so the signature shows them; tests/test_settings.py keeps
+# them equal to lit_tf.settings.
 def compress(
     teacher,
     student=None,
@@ -131,18 +133,18 @@ def compress(
     target_flops=None,
     target_latency=None,
     student_boundaries=None,
-    lit_epochs=settings.LIT_STAGE.epochs,
-    lit_learning_rate=settings.LIT_STAGE.learning_rate,
-    lit_milestones=settings.LIT_STAGE.milestones,
-    finetune_epochs=settings.FINETUNE_STAGE.epochs,
-    finetune_learning_rate=settings.FINETUNE_STAGE.learning_rate,
-    finetune_milestones=settings.FINETUNE_STAGE.milestones,
-    beta=settings.LIT.beta,
-    temperature=settings.KD.temperature,
-    alpha=settings.KD.alpha,
-    noise_stddev=settings.LIT.noise_stddev,
-    momentum=settings.SGD.momentum,
-    weight_decay=settings.SGD.weight_decay,
+    lit_epochs=175,
+    lit_learning_rate=0.1,
+    lit_milestones=(100,),
+    finetune_epochs=125,
+    finetune_learning_rate=0.01,
+    finetune_milestones=(55,),
+    beta=0.75,
+    temperature=6.0,
+    alpha=0.95,
+    noise_stddev=0.0,
+    momentum=0.9,
+    weight_decay=1e-4,
     optimizer="sgd",
     schedule="milestones",
     lit_schedule=None,

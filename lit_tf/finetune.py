@@ -51,9 +51,9 @@ class KDDistiller(keras.distillation.Distiller):
         self,
         teacher,
         student,
-        temperature=settings.KD.temperature,
-        alpha=settings.KD.alpha,
-        weight_decay=settings.SGD.weight_decay,
+        temperature=6.0,
+        alpha=0.95,
+        weight_decay=1e-4,
         name="kd_distiller",
         **kwargs,
     ):

@@ -39,7 +39,6 @@ import keras
 from lit_tf import distiller_config
 from lit_tf import losses
 from lit_tf import optimizers
-from lit_tf import settings
 from lit_tf import trainability
 from lit_tf.section_losses import SectionLosses
 
@@ -84,11 +83,11 @@ class LITDistiller(keras.Model):
         student,
         boundaries,
         student_boundaries=None,
-        beta=settings.LIT.beta,
-        temperature=settings.KD.temperature,
-        alpha=settings.KD.alpha,
-        noise_stddev=settings.LIT.noise_stddev,
-        weight_decay=settings.SGD.weight_decay,
+        beta=0.75,
+        temperature=6.0,
+        alpha=0.95,
+        noise_stddev=0.0,
+        weight_decay=1e-4,
         seed=None,
         section_bn_updates="full_pass",
         name="lit_distiller",

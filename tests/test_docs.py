@@ -24,3 +24,16 @@ def test_readme_links_every_docs_page():
     pages = [name for name in os.listdir(os.path.join(ROOT, "docs")) if name.endswith(".md")]
     missing = [name for name in pages if name not in ("index.md", "api.md") and f"(docs/{name})" not in readme]
     assert not missing
+
+
+def test_the_sites_home_page_stands_alone_with_readmes_commands_and_one_call_example():
+    import re
+
+    readme = open(os.path.join(ROOT, "README.md")).read()
+    home = open(os.path.join(ROOT, "docs", "index.md")).read()
+    example = re.search(r"## Use it on your model\n.*?(```python\n.*?```)", readme, re.S).group(1)
+    assert example in home  # the same one-call example, word for word
+    setup = re.search(r"```bash\n(.*?)```", readme, re.S).group(1)
+    commands = [line for line in setup.splitlines() if line.startswith("python3 -m venv")]
+    assert len(commands) == 2 and all(command in home for command in commands)
+    assert "Start with the repository's README" not in home and "quickstart" in home.lower()

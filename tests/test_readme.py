@@ -1,7 +1,7 @@
 """Every Python block of README.md and docs/*.md runs, at tiny sizes, as a user would run it.
 
 Each block is executed in a fresh folder holding what it names (a teacher's weights, a
-CIFAR-10 python archive of learnable synthetic images), with `SMALLER` applied: smaller
+CIFAR-10 python archive or class folders of learnable synthetic images), with `SMALLER` applied: smaller
 architectures and epoch counts, nothing else. A block that cannot run here says so in
 an HTML comment `<!-- not run: reason -->` on the line before it.
 """
@@ -43,6 +43,20 @@ def _archive(folder, n=160, seed=0):
             pickle.dump({b"data": images.reshape(n, -1), b"labels": labels.tolist()}, f)
 
 
+def _image_folder(root, per_class=6):
+    """`root/{train,test}/<class k>/<i>.jpg`, 32x32, class k's red channel at 25·k: learnable."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    for split in ("train", "test"):
+        for k in range(10):
+            os.makedirs(os.path.join(root, split, f"class{k}"))
+            for i in range(per_class):
+                pixels = rng.integers(0, 8, (32, 32, 3)).astype("uint8")
+                pixels[..., 0] += np.uint8(25 * k)
+                tf.io.write_file(os.path.join(root, split, f"class{k}", f"{i}.jpg"), tf.io.encode_jpeg(pixels))
+
+
 @pytest.mark.parametrize("code", python_blocks())
 def test_readme_block_runs(code, tmp_path, monkeypatch):
     import lit_tf
@@ -50,6 +64,10 @@ def test_readme_block_runs(code, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     _archive("cifar-10-batches-py")
     lit_tf.models.get("resnet14").save_weights("teacher.weights.h5")
+    if "cifar10-jpeg" in code:  # CIFAR-10 as JPEG class folders, a few learnable images a class
+        _image_folder("cifar10-jpeg")
+    if "teacher.keras" in code:  # a teacher deep enough for a third of its parameters
+        lit_tf.models.get("resnet20").save("teacher.keras")
     if "mobilenet_v2.weights.h5" in code:
         import keras
 

@@ -34,8 +34,20 @@ def test_the_stages_and_the_trainer_config_default_to_the_settings():
         settings.TEACHER_STAGE, settings.LIT_STAGE, settings.FINETUNE_STAGE)
     assert {name: getattr(config, name) for name in SHARED} == SHARED
     compress = inspect.signature(compression.compress).parameters
-    assert (compress["lit_epochs"].default, compress["finetune_epochs"].default) == (175, 125)
+    stages = {"lit": settings.LIT_STAGE, "finetune": settings.FINETUNE_STAGE}
+    for stage, schedule in stages.items():  # written out in the signature, so the API page shows the values
+        assert (compress[f"{stage}_epochs"].default, compress[f"{stage}_learning_rate"].default,
+                tuple(compress[f"{stage}_milestones"].default)) == (schedule.epochs, schedule.learning_rate,
+                                                                     schedule.milestones)
     assert compress["weight_decay"].default == settings.SGD.weight_decay == 1e-4
+
+
+def test_the_api_page_shows_default_values_not_names():
+    import re
+
+    for function in (compression.compress, lit.LITDistiller, finetune.KDDistiller):
+        source = inspect.getsource(function).split('"""')[0]  # the signature
+        assert not re.search(r"=settings\.", source), function.__name__
 
 
 def test_a_stage_takes_a_schedule_or_the_flat_keywords_never_both():

@@ -75,49 +75,74 @@ def describe(image_dir):
     return len(classes), shape, classes
 
 
-def _read_split(image_dir, split, shape):
-    import keras
+def _image_paths(folder, classes, max_per_class):
+    """`(paths, labels)`: each class's images in name order, the first `max_per_class` of them (all: `None`)."""
+    paths, labels = [], []
+    for label, name in enumerate(classes):
+        files = sorted(f for f in os.listdir(os.path.join(folder, name)) if f.lower().endswith(FORMATS))
+        files = files[:max_per_class] if max_per_class else files
+        paths += [os.path.join(folder, name, f) for f in files]
+        labels += [label] * len(files)
+    return paths, np.array(labels, "int64")
+
+
+def _read_split(image_dir, split, shape, max_per_class=None):
+    """The split's images as uint8 `(N, H, W, 3)` at `shape` (bilinear resize where it differs), in class order."""
     import tensorflow as tf
 
     folder, classes = _split_folder(image_dir, split)
+    paths, labels = _image_paths(folder, classes, max_per_class)
+    if not paths:
+        raise ValueError(f"{folder} has class folders but no images ({', '.join(FORMATS)}).")
+
+    def load(path):
+        image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+        image.set_shape([None, None, 3])
+        return tf.cast(tf.image.resize(image, shape[:2], method="bilinear"), tf.uint8)  # truncates, as Keras' loader
+
+    dataset = tf.data.Dataset.from_tensor_slices(paths).map(load, num_parallel_calls=tf.data.AUTOTUNE,
+                                                             deterministic=True)
     try:
-        dataset = keras.utils.image_dataset_from_directory(
-            folder, labels="inferred", label_mode="int", class_names=classes, batch_size=None,
-            image_size=shape[:2], shuffle=False, verbose=False)
-    except ValueError as error:
-        raise ValueError(f"Cannot read the images of {folder}: {error}") from None
-    images, labels = [], []
-    try:
-        for batch_images, batch_labels in dataset.batch(4096):
-            images.append(batch_images.numpy().astype("uint8"))
-            labels.append(batch_labels.numpy())
+        images = np.concatenate([batch.numpy() for batch in dataset.batch(4096)])
     except tf.errors.InvalidArgumentError:
-        for path in dataset.file_paths:  # find the file TensorFlow's error does not name
+        for path in paths:  # find the file TensorFlow's error does not name
             _decode(tf, path)
         raise
-    return np.concatenate(images), np.concatenate(labels).astype("int64")
+    return images, labels
 
 
 @functools.lru_cache(maxsize=2)
-def load_folder(image_dir):
-    """Reads `image_dir` into `{"train": (x, y), "test": (x, y)}` uint8 arrays (once a run)."""
+def load_folder(image_dir, max_per_class=None):
+    """Reads `image_dir` into `{"train": (x, y), "test": (x, y)}` uint8 arrays (once a run).
+
+    `max_per_class`: only the first images of each class folder, in name order; the rest are not read.
+    """
     _, shape, _ = describe(image_dir)
-    return {split: _read_split(image_dir, split, shape) for split in ("train", "test")}
+    return {split: _read_split(image_dir, split, shape, max_per_class) for split in ("train", "test")}
 
 
-def load_split(image_dir, split, validation_fraction=0.1, seed=0):
-    """Returns `(images, labels)` of "train", "validation" (carved from train) or "test"."""
+def load_split(image_dir, split, validation_fraction=0.1, seed=0, max_per_class=None):
+    """Returns `(images, labels)` of "train", "validation" (carved from train) or "test".
+
+    Orders: "train" in class order (training shuffles it every epoch); "validation" a seeded
+    sample of the training images, classes mixed; "test" classes mixed in one fixed order (the
+    same for every seed), so its first batches (`dataset.take(n)`) hold every class.
+    """
     pipeline.check_split(split)
-    folder = load_folder(os.path.abspath(image_dir))
+    folder = load_folder(os.path.abspath(image_dir), max_per_class)
     if split == "test":
-        return folder["test"]
+        images, labels = folder["test"]
+        order = np.random.default_rng(0).permutation(len(labels))
+        return images[order], labels[order]
     train, validation = pipeline.split_validation(*folder["train"], validation_fraction, seed)
     return train if split == "train" else validation
 
 
 def provide_dataset(split, batch_size, image_dir, validation_fraction=0.1, augment=True, seed=0,
-                    mean=pipeline.IMAGENET_MEAN, std=pipeline.IMAGENET_STD, crop_padding="reflect"):
-    """A `tf.data.Dataset` of normalised `(image, label)` batches; training batches augmented.
+                    mean=pipeline.IMAGENET_MEAN, std=pipeline.IMAGENET_STD, crop_padding="reflect",
+                    max_per_class=None):
+    """A `tf.data.Dataset` of normalised `(image, label)` batches; training batches augmented and reshuffled
+    every epoch, evaluation batches ("validation", "test") classes mixed in a fixed order (see `load_split`).
 
     Args:
         split: "train", "validation" (carved from train) or "test".
@@ -128,7 +153,13 @@ def provide_dataset(split, batch_size, image_dir, validation_fraction=0.1, augme
         seed: int, fixes the validation carve, shuffling and augmentation.
         mean, std: per-channel statistics in [0, 255] pixels.
         crop_padding: "reflect" or "zeros", the border of the random crop.
+        max_per_class: int or `None`: read only the first images of each class folder (name order), in
+            both splits, e.g. to try a pipeline on a few hundred images; the rest are never decoded.
+
+    Example (CIFAR-10 as JPEG class folders: 100 images a class, the test split's first batch mixed):
+
+        test = provide_dataset("test", 32, "cifar10-jpeg", augment=False, max_per_class=100)
     """
-    images, labels = load_split(image_dir, split, validation_fraction, seed)
+    images, labels = load_split(image_dir, split, validation_fraction, seed, max_per_class)
     return pipeline.make_dataset(images, labels, batch_size, mean, std, training=split == "train",
                                  augment=augment, seed=seed, crop_padding=crop_padding)

@@ -80,7 +80,8 @@ def make_dataset(images, labels, batch_size, mean, std, training, augment, seed,
     std = tf.constant(std, tf.float32)
     labels = labels.astype("int32")
     if not training:
-        dataset = tf.data.Dataset.from_tensor_slices((images, labels)).cache()
+        # No .cache(): the arrays are in memory already, and a cache a user's take(n) leaves unfinished warns.
+        dataset = tf.data.Dataset.from_tensor_slices((images, labels))
         dataset = dataset.map(lambda image, label: ((tf.cast(image, tf.float32) - mean) / std, label),
                               num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)

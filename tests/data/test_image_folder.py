@@ -66,3 +66,26 @@ def test_an_unreadable_image_is_named(tmp_path):
         f.write(b"not an image")
     with pytest.raises(ValueError, match=r"Cannot read image .*train/dog/2.png"):
         image_folder.load_folder(root)
+
+
+def test_max_per_class_reads_only_the_first_images_of_each_class(tmp_path):
+    root = make_folder(tmp_path / "data", per_class=6)
+    for split in ("train", "test"):  # a broken last file: decoding it would fail
+        (tmp_path / "data" / split / "dog" / "9.png").write_bytes(b"not a png")
+    images, labels = image_folder.load_split(root, "test", max_per_class=2)
+    assert sorted(labels.tolist()) == [0, 0, 1, 1, 2, 2]
+    assert sorted((images[:, 0, 0, 0] % 40).tolist()) == [0, 0, 0, 1, 1, 1]  # files 0.png and 1.png of each class
+    batch = next(iter(image_folder.provide_dataset("train", 4, root, validation_fraction=0.25, max_per_class=4)))
+    assert batch[0].shape == (4, 8, 8, 3)
+    with pytest.raises(ValueError, match="Cannot read image .*9.png"):
+        image_folder.load_split(root, "test")
+
+
+def test_the_test_split_is_mixed_across_classes_in_one_fixed_order(tmp_path):
+    root = make_folder(tmp_path / "data", per_class=8)
+    first = next(iter(image_folder.provide_dataset("test", 8, root, augment=False)))[1].numpy()
+    assert len(set(first.tolist())) == 3  # take(1) holds every class, not class 0 only
+    again = next(iter(image_folder.provide_dataset("test", 8, root, augment=False, seed=5)))[1].numpy()
+    np.testing.assert_array_equal(first, again)  # the same order for every seed
+    validation = image_folder.load_split(root, "validation", validation_fraction=0.5)[1]
+    assert len(set(validation[:6].tolist())) > 1
