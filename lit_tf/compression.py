@@ -25,6 +25,7 @@ import keras
 
 from lit_tf import graph
 from lit_tf import optimizers
+from lit_tf import quiet
 from lit_tf import settings
 from lit_tf import weight_copy
 from lit_tf.checks import as_batches
@@ -233,6 +234,7 @@ def compress(
         `CompressResult(student, lit_history, finetune_history)`; the student comes back
         compiled for `evaluate` (cross-entropy on logits, accuracy).
     """
+    quiet.start_devices()  # TensorFlow's device probe, without its CUDA line on a machine with no GPU
     if train_data is None:
         raise ValueError("compress needs train_data: a tf.data.Dataset of (image, label) batches or a tuple (x, y).")
     check_choice("schedule", schedule, SCHEDULE_CONVENTIONS)

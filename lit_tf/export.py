@@ -27,6 +27,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from lit_tf import quiet
 from lit_tf.options import QUANTIZATIONS
 from lit_tf.options import check_choice
 
@@ -171,7 +172,8 @@ def to_saved_model(model, path, sample_data=None):
     partial = _partial(path)  # a missing folder fails here, before the export's work
     x = _as_list(sample_inputs(model) if sample_data is None else sample_data)
     _remove(partial)
-    model.export(partial, format="tf_saved_model", verbose=False)
+    with quiet.filtered_stderr():
+        model.export(partial, format="tf_saved_model", verbose=False)
     reloaded = tf.saved_model.load(partial)  # held: its variables die with it
     served = reloaded.serve(_model_inputs([tf.constant(a) for a in x]))
     return _check(_report(partial, model.predict(_model_inputs(x), verbose=0), served), "none", 1.0, path)
@@ -244,8 +246,9 @@ def run_tflite(path, x):
     from ai_edge_litert.interpreter import Interpreter
 
     inputs = _as_list(x)
-    interpreter = Interpreter(model_path=path)
-    interpreter.allocate_tensors()
+    with quiet.filtered_stderr():  # the interpreter's XNNPACK line
+        interpreter = Interpreter(model_path=path)
+        interpreter.allocate_tensors()
     details = sorted(interpreter.get_input_details(), key=_signature_position)
     (output_detail,) = interpreter.get_output_details()
     outputs = []
@@ -293,7 +296,8 @@ def to_tflite(model, path, quantize="none", representative_data=None, sample_dat
     x = _as_list(sample_data)
     specs = [keras.InputSpec(shape=(1, *a.shape[1:]), dtype="float32") for a in x]
     signature = [_model_inputs(specs)]
-    model.export(partial, format="litert", input_signature=signature, verbose=False, **settings)
+    with quiet.filtered_stderr():  # about 25 informational converter lines
+        model.export(partial, format="litert", input_signature=signature, verbose=False, **settings)
     if not check:
         return _move_into_place(ExportReport(partial, float("nan"), float("nan"), 0), path)
     expected = model.predict(_model_inputs(x), verbose=0)

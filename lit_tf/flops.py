@@ -18,6 +18,8 @@ from tensorflow.python.profiler import model_analyzer
 from tensorflow.python.profiler import option_builder
 from tensorflow.python.util import deprecation
 
+from lit_tf import quiet
+
 
 def count_flops(model, batch_size=1):
     """Returns the floating-point operations of `model(x, training=False)` on one batch.
@@ -26,6 +28,11 @@ def count_flops(model, batch_size=1):
         model: `keras.Model` with known input shapes (one input or several).
         batch_size: int, images per call.
     """
+    with quiet.filtered_stderr():  # grappler's session lines while the variables are frozen
+        return _count_flops(model, batch_size)
+
+
+def _count_flops(model, batch_size):
     specs = [tf.TensorSpec((batch_size, *tensor.shape[1:]), tf.float32) for tensor in model.inputs]
     if len(specs) == 1:
         function = tf.function(lambda x: model(x, training=False)).get_concrete_function(specs[0])

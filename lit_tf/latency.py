@@ -35,7 +35,10 @@ def interpreter_latency(path, batch=1, runs=50, threads=2):
     import numpy as np
     from ai_edge_litert.interpreter import Interpreter
 
-    interpreter = Interpreter(model_path=path, num_threads=threads)
+    from lit_tf import quiet
+
+    with quiet.filtered_stderr():  # the XNNPACK line
+        interpreter = Interpreter(model_path=path, num_threads=threads)
     (detail,) = interpreter.get_input_details()
     if batch != 1:
         interpreter.resize_tensor_input(detail["index"], [batch, *detail["shape"][1:]])

@@ -29,6 +29,7 @@ import os
 
 import numpy as np
 
+from lit_tf import quiet
 from lit_tf.data import pipeline
 
 FORMATS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
@@ -65,6 +66,7 @@ def _decode(tf, path):
 
 def describe(image_dir):
     """`(num_classes, image_shape, class_names)` of `image_dir`, checking both splits' classes agree."""
+    quiet.start_devices()  # the first TensorFlow op of a script reading images: its device probe, quietly
     folder, classes = _split_folder(image_dir, "train")
     _, test_classes = _split_folder(image_dir, "test")
     if classes != test_classes:

@@ -13,6 +13,7 @@ Example:
 import numpy as np
 import tensorflow as tf
 
+from lit_tf import quiet
 from lit_tf.data import epochs
 from lit_tf.options import CROP_PADDINGS
 from lit_tf.options import SPLITS
@@ -76,6 +77,7 @@ def make_dataset(images, labels, batch_size, mean, std, training, augment, seed,
     if batch_size <= 0:
         raise ValueError(f"batch_size must be > 0. Received: batch_size={batch_size}")
     check_choice("crop_padding", crop_padding, CROP_PADDINGS)
+    quiet.start_devices()
     mean = tf.constant(mean, tf.float32)
     std = tf.constant(std, tf.float32)
     labels = labels.astype("int32")
