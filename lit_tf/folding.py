@@ -54,8 +54,10 @@ def fold_batch_norm(model):
             continue
         outputs = call.replay(call.layer, tensors)
         tensors.update((id(old), new) for old, new in zip(call.outputs, outputs))
-    outputs = keras.tree.map_structure(lambda tensor: tensors[id(tensor)], model.output)
-    return keras.Model(model.input, outputs, name=f"{model.name}_folded")
+    # `inputs`/`outputs`, not `input`/`output`: a built Sequential has the lists, not always the single ones.
+    outputs = [tensors[id(tensor)] for tensor in model.outputs]
+    inputs = model.inputs if len(model.inputs) > 1 else model.inputs[0]
+    return keras.Model(inputs, outputs if len(outputs) > 1 else outputs[0], name=f"{model.name}_folded")
 
 
 def _foldable_pairs(model, calls):

@@ -337,3 +337,21 @@ def test_compress_takes_the_stages_schedules_or_their_keywords_never_both(capsys
         lit_tf.compress(teacher, student, B, (x, y), lit_schedule=settings.Schedule(2, 0.05), lit_epochs=3)
     with pytest.raises(ValueError, match="lit_schedule is a lit_tf.settings.Schedule"):
         lit_tf.compress(teacher, student, B, (x, y), lit_schedule={"epochs": 2})
+
+
+def test_a_sequential_teacher_and_student_train_through_both_stages():
+    import keras
+
+    def sequential(name):
+        return keras.Sequential([
+            keras.Input((16, 16, 3)), keras.layers.Conv2D(8, 3, padding="same", name="stem_conv"),
+            keras.layers.BatchNormalization(name="stem_bn"), keras.layers.ReLU(name="stem"),
+            keras.layers.Conv2D(8, 3, padding="same", name="conv_1"), keras.layers.BatchNormalization(name="bn_1"),
+            keras.layers.ReLU(name="section_1"), keras.layers.GlobalAveragePooling2D(name="pool"),
+            keras.layers.Dense(4, name="head")], name=name)
+
+    x, y = test_case.tiny_data(16)
+    teacher, student = sequential("teacher"), sequential("student")
+    result = lit_tf.compress(teacher, student, ["stem", "section_1"], (x, y), lit_epochs=1, finetune_epochs=1,
+                             batch_size=8, verbose=0)
+    assert len(result.lit_history.epoch) == 1 and len(result.finetune_history.epoch) == 1  # the KD stage ran
