@@ -250,72 +250,69 @@ def compress(
     if student is not None:
         _check_no_cut_arguments(student, keep, choose, targets)
     check_one_input(teacher)
-    train_data = as_batches(train_data, steps_per_epoch=steps_per_epoch)
-    check_data(teacher, train_data)  # before the student is cut: a plan runs the teacher on it
-    train_data = flat_labels(train_data)
+    train_data = _checked_data(teacher, train_data, "train_data", steps_per_epoch)  # a plan runs the teacher on it
     student, boundaries, student_boundaries = _student_and_boundaries(
         teacher, student, boundaries, student_boundaries,
         lambda found: _cut_student(teacher, found, keep, student_init, choose, targets, train_data, verbose))
     # Cuts both models once and checks their boundary shapes; nothing trains before the data is checked.
-    lit = LITDistiller(
-        teacher,
-        student,
-        boundaries,
-        student_boundaries,
-        beta=beta,
-        temperature=temperature,
-        alpha=alpha,
-        noise_stddev=noise_stddev,
-        weight_decay=weight_decay,
-        section_bn_updates=section_bn_updates,
-    )
+    lit = LITDistiller(teacher, student, boundaries, student_boundaries, beta=beta, temperature=temperature,
+                       alpha=alpha, noise_stddev=noise_stddev, weight_decay=weight_decay,
+                       section_bn_updates=section_bn_updates)
     # An optimizer that cannot apply the weight decay is one error here, before anything is written.
-    stage_optimizer = optimizers.for_stage(optimizer, lit_schedule.learning_rate, momentum,
-                                           coupled_weight_decay=weight_decay, owner="compress()")
-    lit.compile(optimizer=stage_optimizer, metrics=[accuracy_metric()])
-    student_cut = lit.section_losses.student_cut
+    lit.compile(optimizer=optimizers.for_stage(optimizer, lit_schedule.learning_rate, momentum,
+                                               coupled_weight_decay=weight_decay, owner="compress()"),
+                metrics=[accuracy_metric()])
     check_logits(teacher, "teacher", first_inputs(train_data))
     check_logits(student, "student")
-    if val_data is not None:
-        val_data = as_batches(val_data, "val_data")
-        check_data(teacher, val_data, "val_data")
-        val_data = flat_labels(val_data)
+    val_data = None if val_data is None else _checked_data(teacher, val_data, "val_data")
     warn_if_untrained(teacher, val_data if val_data is not None else train_data,
                       "val_data" if val_data is not None else "train_data")
     if init_from_teacher:
-        try:
-            weight_copy.copy_stem_and_head_between(lit.section_losses.teacher_cut, student_cut)
-        except ValueError as error:
-            raise ValueError(
-                f"{error} Pass init_from_teacher=False to keep the student's own stem and head."
-            ) from error
+        _copy_stem_and_head(lit)
     fit_kwargs = {"batch_size": batch_size, "steps_per_epoch": steps_per_epoch, "verbose": verbose,
                   "callbacks": callbacks, "checkpoint_dir": checkpoint_dir, "report_data": report_data}
-
     if verbose:
         print(f"[lit_tf] Stage 1/2, LIT: {lit_schedule.epochs} epochs, sections {student_boundaries[1:]}")
     # The student's best epoch is chosen after fine-tuning, not here.
     lit_history = fit_stage(lit, train_data, val_data, schedule=lit_schedule, stage="lit", target=student,
                             keep_best=False, **fit_kwargs)
-
-    if verbose:
-        trained = "whole student" if finetune_stem_and_head else "sections (stem and head frozen, as the reference)"
-        print(f"[lit_tf] Stage 2/2, fine-tune: {finetune_schedule.epochs} epochs, {trained}")
-    student_cut.unfreeze_stem_and_head()
-    if not finetune_stem_and_head:
-        student_cut.freeze_stem_and_head_weights()
-    try:
-        finetune_history = finetune_with_kd(
-            teacher, student, train_data, val_data, schedule=finetune_schedule, temperature=temperature,
-            alpha=alpha, momentum=momentum, weight_decay=weight_decay, optimizer=optimizer, **fit_kwargs,
-        )
-    finally:
-        student_cut.unfreeze_stem_and_head()
+    finetune_history = _finetune(lit, train_data, val_data, finetune_schedule, finetune_stem_and_head, verbose,
+                                 dict(temperature=temperature, alpha=alpha, momentum=momentum,
+                                      weight_decay=weight_decay, optimizer=optimizer, **fit_kwargs))
     # Ready for `student.evaluate(test_data)`: its loss and accuracy on integer class ids.
     student.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=[accuracy_metric()])
     if verbose and summary:
         _print_summary(teacher, student, val_data, batch_size)
     return CompressResult(student, lit_history, finetune_history)
+
+
+def _checked_data(teacher, data, name, steps_per_epoch=None):
+    """`data` as batches `fit` takes, checked against the teacher, class ids flat."""
+    data = as_batches(data, name, steps_per_epoch=steps_per_epoch)
+    check_data(teacher, data, name)
+    return flat_labels(data)
+
+
+def _copy_stem_and_head(lit):
+    try:
+        weight_copy.copy_stem_and_head_between(lit.section_losses.teacher_cut, lit.section_losses.student_cut)
+    except ValueError as error:
+        raise ValueError(f"{error} Pass init_from_teacher=False to keep the student's own stem and head.") from error
+
+
+def _finetune(lit, train_data, val_data, schedule, stem_and_head, verbose, settings_and_fit):
+    """Stage 2: KD on the whole student, or on its sections with stem and head frozen (the reference's)."""
+    if verbose:
+        trained = "whole student" if stem_and_head else "sections (stem and head frozen, as the reference)"
+        print(f"[lit_tf] Stage 2/2, fine-tune: {schedule.epochs} epochs, {trained}")
+    student_cut = lit.section_losses.student_cut
+    student_cut.unfreeze_stem_and_head()
+    if not stem_and_head:
+        student_cut.freeze_stem_and_head_weights()
+    try:
+        return finetune_with_kd(lit.teacher, lit.student, train_data, val_data, schedule=schedule, **settings_and_fit)
+    finally:
+        student_cut.unfreeze_stem_and_head()
 
 
 def _print_summary(teacher, student, val_data, batch_size):

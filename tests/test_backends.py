@@ -30,6 +30,7 @@ def _run_on(backend, *paths):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow  # a JAX process and a TensorFlow one
 @pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="jax is not installed (pip install '.[test]')")
 def test_jax_gives_tensorflows_losses_and_trains_only_the_sections(tmp_path):
     teacher = models.get("resnet8", num_classes=4, image_shape=(8, 8, 3))  # the smallest pair: compiling is the cost

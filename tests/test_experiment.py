@@ -152,6 +152,7 @@ def test_bad_configurations_are_refused_before_any_work(changes, match):
     assert "--" not in str(refused.value)  # a Python caller's words; the trainer prints flags
 
 
+@pytest.mark.slow  # a whole experiment; the pieces have fast tests
 def test_teacher_blocks_start_every_student_from_the_kept_blocks_and_report_the_start(tmp_path):
     from lit_tf import reporting
     from lit_tf import students
@@ -173,6 +174,7 @@ def test_teacher_blocks_start_every_student_from_the_kept_blocks_and_report_the_
     assert not (tmp_path / "other").exists()
 
 
+@pytest.mark.slow  # a whole experiment; the pieces have fast tests
 def test_a_target_decides_the_kept_blocks_prints_the_plan_and_an_unreachable_one_writes_nothing(tmp_path, capsys):
     teacher_path = str(tmp_path / "teacher.keras")
     models.get("resnet20").save(teacher_path)
@@ -189,6 +191,7 @@ def test_a_target_decides_the_kept_blocks_prints_the_plan_and_an_unreachable_one
     assert not (tmp_path / "other").exists()
 
 
+@pytest.mark.slow  # a whole experiment; the pieces have fast tests
 def test_student_choose_importance_keeps_the_blocks_the_teacher_needs_most(tmp_path):
     teacher_path = str(tmp_path / "teacher.keras")
     models.get("resnet20").save(teacher_path)
@@ -205,6 +208,7 @@ def test_missing_teacher_weights_file():
         experiment.ExperimentConfig(**dict(TINY, mode="kd", teacher_weights="/nowhere/t.keras"))
 
 
+@pytest.mark.slow  # a whole experiment; the pieces have fast tests
 def test_a_pytorch_teacher_is_adapted_on_an_image_folder_and_the_student_exports_on_pixels(tmp_path):
     from lit_tf import export
     from lit_tf.data import registry

@@ -25,6 +25,7 @@ def _install(tmp_path):
     return site, outside
 
 
+@pytest.mark.slow  # an install and three commands
 def test_the_installed_commands_run_outside_the_checkout_with_shipped_flagfiles_by_name(tmp_path):
     site, outside = _install(tmp_path)
     bin_dir = os.path.join(site, "bin")

@@ -64,6 +64,7 @@ lit_tf.export.to_tflite(result.student, sys.argv[1] + "/student.tflite")
 """
 
 
+@pytest.mark.slow  # a whole compress and export in a new process
 def test_a_script_using_the_library_prints_no_tensorflow_line_lit_tf_can_prevent(tmp_path):
     env = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
     run = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path)], cwd=ROOT, env=dict(env, PYTHONPATH=ROOT),

@@ -66,8 +66,8 @@ def test_readme_block_runs(code, tmp_path, monkeypatch):
     lit_tf.models.get("resnet14").save_weights("teacher.weights.h5")
     if "cifar10-jpeg" in code:  # CIFAR-10 as JPEG class folders, a few learnable images a class
         _image_folder("cifar10-jpeg")
-    if "teacher.keras" in code:  # a teacher deep enough for a third of its parameters
-        lit_tf.models.get("resnet20").save("teacher.keras")
+    if "teacher.keras" in code:  # a teacher deep enough for a third of its parameters, narrow to be quick
+        lit_tf.models.CifarResNet(depth=20, filters=(8, 16, 16)).save("teacher.keras")
     if "mobilenet_v2.weights.h5" in code:
         import keras
 

@@ -50,7 +50,11 @@ def _params(layer_names, model):
     return sum(model.get_layer(name).count_params() for name in layer_names)
 
 
-@pytest.mark.parametrize("name", list(TEACHERS))
+KERAS_APPLICATIONS = ("mobilenet_v2", "resnet50_v2")  # slow: half a minute each (test_targets.py cuts MobileNetV2)
+
+
+@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.slow) if name in KERAS_APPLICATIONS else name
+                                  for name in TEACHERS])
 def test_found_boundaries_blocks_and_a_shallower_student_that_takes_a_lit_step(name):
     build, size, expected_boundaries = TEACHERS[name]
     keras.utils.set_random_seed(0)

@@ -2,10 +2,13 @@
 
 import json
 
+import pytest
+
 from lit_tf import models
 from tests import test_case
 
 
+@pytest.mark.slow  # two trainer runs through the command
 def test_runs_share_one_adapted_teacher_and_give_curves_a_report_and_published_files(tmp_path):
     teacher = str(tmp_path / "teacher.keras")
     models.get("resnet8").save(teacher)

@@ -56,6 +56,7 @@ def teacher_run(tmp_path_factory, classifier_path):
     return workdir
 
 
+@pytest.mark.slow  # shares a trained StarGAN teacher run
 def test_two_teacher_steps_write_the_result_a_sample_grid_and_a_checked_export(teacher_run):
     with open(os.path.join(teacher_run, "result.json")) as f:
         result = json.load(f)
@@ -76,6 +77,7 @@ def test_two_teacher_steps_write_the_result_a_sample_grid_and_a_checked_export(t
     assert glob.glob(os.path.join(teacher_run, "teacher", "logs", "train", "events.out.tfevents.*"))
 
 
+@pytest.mark.slow  # shares a trained StarGAN teacher run
 def test_started_again_a_finished_run_reports_its_result_without_training(teacher_run, classifier_path, capsys):
     with open(os.path.join(teacher_run, "result.json")) as f:
         first = f.read()
@@ -89,6 +91,7 @@ def test_started_again_a_finished_run_reports_its_result_without_training(teache
         assert len(f.read().strip().splitlines()) == 2  # the header and the one epoch
 
 
+@pytest.mark.slow  # shares a trained StarGAN teacher run
 def test_lit_distils_the_teacher_and_scores_both_on_the_same_images(teacher_run, classifier_path, tmp_path, capsys):
     workdir = str(tmp_path / "lit")
     code, out, _ = _run(capsys, *TINY, "--mode=lit", "--teacher_blocks=2", "--student_blocks=1",
@@ -119,6 +122,7 @@ def test_bad_input_exits_with_one_clear_line_and_no_workdir(args, message, tmp_p
     assert not workdir.exists()
 
 
+@pytest.mark.slow  # shares a trained StarGAN teacher run
 def test_the_trunk_is_recut_into_sections_and_a_cut_that_does_not_fit_is_refused(teacher_run, tmp_path, capsys):
     teacher = f"--teacher_weights={teacher_run}/models/generator.keras"  # trained as one 2-block section
     code, _, err = _run(capsys, *TINY, "--mode=lit", "--sections=2", "--student_blocks=1", teacher,
@@ -174,6 +178,7 @@ def test_help_lists_the_flags_and_exits_cleanly(capsys):
     assert "--teacher_weights" in out and "stargan_celeba_lit.flags" in out
 
 
+@pytest.mark.slow  # shares a trained StarGAN teacher run
 def test_a_pytorch_teacher_checkpoint_is_taken_directly(teacher_run, classifier_path, tmp_path, capsys):
     from lit_tf import models
 
