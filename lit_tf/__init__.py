@@ -22,9 +22,9 @@ from lit_tf import registration
 __version__ = "0.2.0"
 
 MODULES = (
-    "baselines", "blocks", "callbacks", "checks", "choices", "compression", "convert", "data", "distiller_config",
-    "distribute", "experiment", "experiment_config", "export", "finetune", "flops", "gan", "graph", "latency", "lit",
-    "losses", "models", "optimizers", "progress", "quiet", "registration", "reporting", "runs", "section_losses",
+    "baselines", "blocks", "callbacks", "checks", "compression", "convert", "data", "distiller_config", "distribute",
+    "experiment", "experiment_config", "export", "finetune", "flops", "gan", "graph", "latency", "lit", "losses",
+    "models", "optimizers", "options", "progress", "quiet", "registration", "reporting", "runs", "section_losses",
     "sections", "settings", "startup", "students", "trainability", "training", "weight_copy", "workdir",
 )
 NAMES = {

@@ -21,6 +21,7 @@ import time
 
 import keras
 
+from lit_tf import _compat
 from lit_tf.reporting import accuracies
 from lit_tf.reporting import logits_function
 from lit_tf.workdir import read_json
@@ -37,7 +38,7 @@ class StageBackup(keras.callbacks.BackupAndRestore):
 
     def on_train_end(self, logs=None):
         super().on_train_end(logs)
-        self.model._initial_epoch = None
+        _compat.reset_starting_epoch(self.model)
 
 
 class RaiseOnNaN(keras.callbacks.Callback):

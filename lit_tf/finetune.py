@@ -24,6 +24,7 @@ Example:
 
 import keras
 
+from lit_tf import _compat
 from lit_tf import distiller_config
 from lit_tf import folding
 from lit_tf import losses
@@ -34,7 +35,7 @@ from lit_tf.training import fit_stage
 
 
 @keras.saving.register_keras_serializable(package="lit_tf")
-class KDDistiller(keras.distillation.Distiller):
+class KDDistiller(_compat.TeacherOutputs, keras.distillation.Distiller):
     """Hinton KD with the LIT reference's weighting (alpha on the hard labels).
 
     Args:
@@ -72,12 +73,10 @@ class KDDistiller(keras.distillation.Distiller):
         self.built = teacher.built and student.built
         self.kd_loss_tracker = keras.metrics.Mean(name="kd_loss")
 
-    def _extract_all_teacher_features(self, x):
-        # Keras 3.15's Distiller takes the teacher's outputs from here (private; nothing public gives
-        # them). The logits come from the teacher with its BatchNorms folded into its convolutions
-        # (`lit_tf.folding`): the same logits to float32 rounding, a faster pass.
-        if self._teacher_feature_extractor is not None:
-            return super()._extract_all_teacher_features(x)
+    def teacher_outputs(self, x):
+        """`{"final_output": logits}` of the teacher with its BatchNorms folded into its convolutions
+        (`lit_tf.folding`): the same logits to float32 rounding, a faster pass. Keras' `Distiller`
+        reads them through `lit_tf._compat.TeacherOutputs`."""
         return {"final_output": self.teacher_for_logits()(x, training=False)}
 
     def teacher_for_logits(self):
@@ -128,8 +127,8 @@ class KDDistiller(keras.distillation.Distiller):
     def get_compile_config(self):
         # Distiller compiles the Model with loss=None and keeps the student loss aside: save it too.
         config = super().get_compile_config()
-        if config and getattr(self, "_student_loss_for_serialization", None) is not None:
-            config["loss"] = keras.saving.serialize_keras_object(self._student_loss_for_serialization)
+        if config and _compat.distiller_student_loss(self) is not None:
+            config["loss"] = keras.saving.serialize_keras_object(_compat.distiller_student_loss(self))
         return config
 
     def compile_from_config(self, config):

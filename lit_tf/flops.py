@@ -13,11 +13,8 @@ Example:
 """
 
 import tensorflow as tf
-from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
-from tensorflow.python.profiler import model_analyzer
-from tensorflow.python.profiler import option_builder
-from tensorflow.python.util import deprecation
 
+from lit_tf import _compat
 from lit_tf import quiet
 
 
@@ -38,8 +35,4 @@ def _count_flops(model, batch_size):
         function = tf.function(lambda x: model(x, training=False)).get_concrete_function(specs[0])
     else:
         function = tf.function(lambda *xs: model(list(xs), training=False)).get_concrete_function(*specs)
-    frozen = convert_variables_to_constants_v2(function)
-    options = option_builder.ProfileOptionBuilder.float_operation()
-    options["output"] = "none"
-    with deprecation.silence():  # the profiler is TF1 API and says so at every call
-        return int(model_analyzer.profile(frozen.graph, options=options).total_float_ops)
+    return _compat.frozen_graph_float_operations(function)

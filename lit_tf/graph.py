@@ -2,13 +2,15 @@
 
 Keras 3 has no public view of a functional model's own graph (which layer call consumes
 which tensor, with which arguments). This module is the one place lit_tf reads it, through
-`Functional._nodes_by_depth`, `Node.arguments` and `Layer._flatten_layers`, as written for
-Keras 3.15; everything else (sections, blocks, students) goes through `calls`, `cut_positions`,
+`lit_tf._compat` (`Functional._nodes_by_depth`, `Node.arguments`, `Layer._flatten_layers` of
+Keras 3.15); everything else (sections, blocks, students) goes through `calls`, `cut_positions`,
 `sublayers` and `Call.replay`.
 
 Example:
 
 >>> import keras
+
+from lit_tf import _compat
 >>> from lit_tf import graph
 >>> inputs = keras.Input((4,))
 >>> x = keras.layers.Dense(4, name="stem")(inputs)
@@ -26,13 +28,15 @@ import difflib
 
 import keras
 
+from lit_tf import _compat
+
 
 def _nodes_by_depth(model):
     """The model's `{depth: [node, ...]}`; a built `keras.Sequential` through a functional view of its layers."""
     require_functional(model)
     if isinstance(model, keras.Sequential):
         model = keras.Model(model.inputs, model.outputs, name=model.name)  # the same layers and tensors
-    return model._nodes_by_depth
+    return _compat.nodes_by_depth(model)
 
 
 def require_functional(model):
@@ -125,7 +129,7 @@ class Call:
     def replay(self, layer, tensors):
         """Calls `layer` as this call called its layer, each input tensor replaced by
         `tensors[id(tensor)]`; returns the flat list of outputs."""
-        args, kwargs = self._node.arguments.fill_in(tensors)
+        args, kwargs = _compat.fill_in(self._node, tensors)
         return keras.tree.flatten(layer(*args, **kwargs))
 
 
@@ -188,4 +192,4 @@ def sublayers(layer):
     """
     if isinstance(layer, keras.Model):
         return list(layer.layers)
-    return list(layer._flatten_layers(include_self=False, recursive=False))
+    return _compat.sublayers(layer)
