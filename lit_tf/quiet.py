@@ -63,9 +63,13 @@ def is_noise(line):
 
 
 @contextlib.contextmanager
-def filtered_stderr():
-    """Captures file descriptor 2 for the block, then writes back every line but the known noise."""
-    if os.environ.get("LIT_TF_SHOW_TF_LOGS"):
+def filtered_stderr(always=False):
+    """Captures file descriptor 2 for the block, then writes back every line but the known noise.
+
+    `LIT_TF_SHOW_TF_LOGS=1` in the environment leaves stderr alone, unless `always` (the tools' start,
+    which `--verbosity=1` governs instead).
+    """
+    if os.environ.get("LIT_TF_SHOW_TF_LOGS") and not always:
         yield
         return
     sys.stderr.flush()
@@ -114,16 +118,5 @@ def import_tensorflow(argv=None):
     if "tensorflow" in sys.modules or verbose(argv):
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as capture:
-        os.dup2(capture.fileno(), 2)
-        try:
-            import tensorflow  # noqa: F401
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-        capture.seek(0)
-        lines = capture.read().decode(errors="replace").splitlines(keepends=True)
-    sys.stderr.write("".join(line for line in lines if not is_noise(line)))
-    sys.stderr.flush()
+    with filtered_stderr(always=True):
+        import tensorflow  # noqa: F401
