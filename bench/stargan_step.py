@@ -51,10 +51,10 @@ FLAGS = flags.FLAGS
 def _model(row):
     import keras
 
-    from lit_tf import weight_copy
     from lit_tf.gan.distill import GeneratorDistiller
     from lit_tf.gan.stargan_training import StarGAN
     from lit_tf.models import stargan
+    from lit_tf.structure import weight_copy
 
     def generator(blocks):
         return stargan.Generator(FLAGS.image_size, FLAGS.num_domains, FLAGS.conv_dim, blocks, sections=1)

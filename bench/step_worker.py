@@ -46,13 +46,19 @@ def step_functions(teacher_arch, student_arch, image_size, batch_size, weights_d
     from lit_tf import KDDistiller
     from lit_tf import LITDistiller
     from lit_tf import models
-    from lit_tf import sections
+    try:
+        from lit_tf.structure import sections
+    except ImportError:  # a tree from before lit_tf.structure (`--before`)
+        from lit_tf import sections
 
     # A tree from before lit_tf.weight_copy (`--before`) has it in sections; ask that first, since the
     # editable install would find a newer checkout's weight_copy for an older tree.
     copy_stem_and_head = getattr(sections, "copy_stem_and_head", None)
     if copy_stem_and_head is None:
-        from lit_tf.weight_copy import copy_stem_and_head
+        try:
+            from lit_tf.structure.weight_copy import copy_stem_and_head
+        except ImportError:  # before lit_tf.structure
+            from lit_tf.weight_copy import copy_stem_and_head
 
     shape = (image_size, image_size, 3)
     rng = np.random.default_rng(0)

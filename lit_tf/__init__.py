@@ -10,7 +10,7 @@ Example:
 >>> import lit_tf
 >>> teacher = lit_tf.models.get("resnet110")
 >>> student = lit_tf.models.get("resnet20")
->>> lit_tf.sections.check_compatible(teacher, student, teacher.boundaries, student.boundaries)
+>>> lit_tf.structure.sections.check_compatible(teacher, student, teacher.boundaries, student.boundaries)
 >>> callable(lit_tf.export.to_tflite), callable(lit_tf.compress)
 (True, True)
 """
@@ -22,10 +22,10 @@ from lit_tf import registration
 __version__ = "0.2.0"
 
 MODULES = (
-    "baselines", "blocks", "callbacks", "checks", "compression", "convert", "data", "distiller_config", "distribute",
-    "experiment", "experiment_config", "export", "finetune", "flops", "gan", "graph", "latency", "lit", "losses",
-    "models", "optimizers", "options", "progress", "quiet", "registration", "reporting", "runs", "section_losses",
-    "sections", "settings", "startup", "students", "trainability", "training", "weight_copy", "workdir",
+    "baselines", "callbacks", "checks", "compression", "convert", "data", "distiller_config", "distribute",
+    "experiment", "experiment_config", "export", "finetune", "flops", "gan", "latency", "lit", "losses", "models",
+    "optimizers", "options", "progress", "quiet", "registration", "reporting", "runs", "section_losses", "settings",
+    "startup", "structure", "students", "training", "workdir",
 )
 NAMES = {
     "CompressResult": "compression",

@@ -27,11 +27,11 @@ Example:
 import keras
 
 from lit_tf import optimizers
-from lit_tf import sections
 from lit_tf import settings
-from lit_tf import trainability
 from lit_tf.finetune import accuracy_metric
 from lit_tf.finetune import finetune_with_kd
+from lit_tf.structure import sections
+from lit_tf.structure import trainability
 from lit_tf.training import fit_stage
 
 

@@ -19,7 +19,7 @@ import warnings
 
 import keras
 
-from lit_tf import graph
+from lit_tf.structure import graph
 
 
 def _shapes(data):

@@ -23,11 +23,9 @@ from typing import NamedTuple
 
 import keras
 
-from lit_tf import graph
 from lit_tf import optimizers
 from lit_tf import quiet
 from lit_tf import settings
-from lit_tf import weight_copy
 from lit_tf.checks import as_batches
 from lit_tf.checks import check_data
 from lit_tf.checks import check_logits
@@ -41,7 +39,9 @@ from lit_tf.lit import LITDistiller
 from lit_tf.options import SCHEDULE_CONVENTIONS
 from lit_tf.options import STUDENT_CHOICES
 from lit_tf.options import check_choice
-from lit_tf.sections import find_boundaries
+from lit_tf.structure import graph
+from lit_tf.structure import weight_copy
+from lit_tf.structure.blocks import find_boundaries
 from lit_tf.students import plan_student
 from lit_tf.students import shallower
 from lit_tf.training import fit_stage
@@ -88,7 +88,7 @@ def _cut_student(teacher, boundaries, keep, student_init, choose, targets, data,
         keep = plan.keep
     elif keep is None:
         raise ValueError("Pass a student, keep= to cut one out of the teacher (the blocks each section keeps, e.g. "
-                         "keep=3; lit_tf.blocks.find_blocks lists them), or a target (e.g. target_params=1/3). "
+                         "keep=3; lit_tf.structure.find_blocks lists them), or a target (e.g. target_params=1/3). "
                          "Received: student=None, keep=None")
     return shallower(teacher, keep, boundaries, init=student_init, choose=choose, data=data)
 
@@ -171,7 +171,7 @@ def compress(
         student: `keras.Model`, functional, giving logits, trained in place; or `None` to cut
             it from the teacher with `keep`.
         boundaries: list of str, the teacher's K+1 boundary layer names, or `None` for
-            `lit_tf.sections.find_boundaries(teacher)` (one section per stage of blocks).
+            `lit_tf.structure.find_boundaries(teacher)` (one section per stage of blocks).
         train_data: `(x, y)` batches as `fit` takes them: a `tf.data.Dataset`, a tuple of
             arrays, a `keras.utils.PyDataset`, or an endless generator (with `steps_per_epoch`).
             Integer class ids; no sample weights (LIT's losses weigh every image alike).

@@ -37,7 +37,7 @@ from lit_tf import distribute
 from lit_tf import models
 from lit_tf import progress
 from lit_tf import runs
-from lit_tf import sections
+from lit_tf import structure
 from lit_tf import students
 from lit_tf.compression import compress
 from lit_tf.data import registry
@@ -49,6 +49,7 @@ from lit_tf.reporting import accuracy
 from lit_tf.reporting import export_student
 from lit_tf.reporting import model_summaries
 from lit_tf.reporting import model_summary
+from lit_tf.structure import sections
 
 
 def _new_model(config, arch, replicas):
@@ -91,7 +92,7 @@ def _student_keep(config, teacher, data):
                                      **config.student_targets)
         print(plan, flush=True)
         return plan.keep
-    counts = [len(blocks) for blocks in students.find_blocks(_new_model(config, config.student_arch, 1),
+    counts = [len(blocks) for blocks in structure.find_blocks(_new_model(config, config.student_arch, 1),
                                                              list(config.boundaries))]
     if config.student_blocks:
         if any(len(config.student_blocks) != count for count in counts):

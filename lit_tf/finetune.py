@@ -26,11 +26,11 @@ import keras
 
 from lit_tf import _compat
 from lit_tf import distiller_config
-from lit_tf import folding
 from lit_tf import losses
 from lit_tf import optimizers
 from lit_tf import settings
-from lit_tf import trainability
+from lit_tf.structure import folding
+from lit_tf.structure import trainability
 from lit_tf.training import fit_stage
 
 
@@ -75,12 +75,12 @@ class KDDistiller(_compat.TeacherOutputs, keras.distillation.Distiller):
 
     def teacher_outputs(self, x):
         """`{"final_output": logits}` of the teacher with its BatchNorms folded into its convolutions
-        (`lit_tf.folding`): the same logits to float32 rounding, a faster pass. Keras' `Distiller`
+        (`lit_tf.structure.folding`): the same logits to float32 rounding, a faster pass. Keras' `Distiller`
         reads them through `lit_tf._compat.TeacherOutputs`."""
         return {"final_output": self.teacher_for_logits()(x, training=False)}
 
     def teacher_for_logits(self):
-        """The teacher as KD runs it: `lit_tf.folding.fold_batch_norm(teacher)`, built once.
+        """The teacher as KD runs it: `lit_tf.structure.folding.fold_batch_norm(teacher)`, built once.
 
         It computes with the teacher's own variables, so it follows their values; a teacher that
         is not functional runs as it is.

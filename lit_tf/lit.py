@@ -39,8 +39,8 @@ import keras
 from lit_tf import distiller_config
 from lit_tf import losses
 from lit_tf import optimizers
-from lit_tf import trainability
 from lit_tf.section_losses import SectionLosses
+from lit_tf.structure import trainability
 
 LITPass = collections.namedtuple("LITPass", ["logits", "ir_losses", "teacher_logits"])
 LITPass.__doc__ = """A LIT step's forward pass: the student's logits, the K IR losses, the teacher's logits."""

@@ -17,10 +17,10 @@ Example:
 import keras
 
 from lit_tf import losses
-from lit_tf import sections
-from lit_tf import trainability
 from lit_tf.options import SECTION_BN_UPDATES
 from lit_tf.options import check_choice
+from lit_tf.structure import sections
+from lit_tf.structure import trainability
 
 
 class SectionLosses(keras.layers.Layer):

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from lit_tf import models
-from lit_tf import weight_copy
+from lit_tf.structure import weight_copy
 from tests import test_case
 from tests.backends import lit_on_backend
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import lit_tf
-from lit_tf import sections
+from lit_tf.structure import sections
 from tests import test_case
 
 B = test_case.BOUNDARIES

@@ -38,7 +38,7 @@ def test_trains_every_student_weight_and_no_teacher_weight():
 
 
 def test_a_teacher_reloaded_from_a_frozen_save_stays_frozen(tmp_path):
-    # Keras 3.15 reloads a frozen model class with trainable layers; see lit_tf.trainability.freeze.
+    # Keras 3.15 reloads a frozen model class with trainable layers; see lit_tf.structure.trainability.freeze.
     x, y = test_case.tiny_data(16)
     tiny = dict(image_shape=(16, 16, 3), filters=(8, 8, 8), num_classes=4)
     teacher = CifarResNet(depth=8, **tiny)

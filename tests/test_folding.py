@@ -1,11 +1,11 @@
-"""Tests for lit_tf.folding: a frozen model's BatchNorms folded into its convolutions, and KD's use of it."""
+"""Tests for lit_tf.structure.folding: a frozen model's BatchNorms folded into its convolutions, and KD's use of it."""
 
 import keras
 import numpy as np
 
 from lit_tf import KDDistiller
-from lit_tf import folding
 from lit_tf.models import CifarResNet
+from lit_tf.structure import folding
 from tests import test_case
 
 TINY = dict(image_shape=(16, 16, 3), filters=(8, 8, 8), num_classes=4)

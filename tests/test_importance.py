@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from lit_tf import models
+from lit_tf import structure
 from lit_tf import students
 from lit_tf.students import importance
 
@@ -49,7 +50,7 @@ def test_choosing_by_importance_drops_the_identity_blocks_and_reproduces_the_tea
     teacher, x = _teacher_with_identity_blocks(), _images()
     student = students.shallower(teacher, keep=2, choose=choose, data=x)
     assert student.count_params() < teacher.count_params()
-    kept = [[block.layers[-1] for block in section] for section in students.find_blocks(student)]
+    kept = [[block.layers[-1] for block in section] for section in structure.find_blocks(student)]
     assert not any(name.startswith(("section_1_block2", "section_2_block3", "section_3_block2"))
                    for section in kept for name in section)
     np.testing.assert_allclose(student(_images(8, seed=1)), teacher(_images(8, seed=1)), atol=1e-5)

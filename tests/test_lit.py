@@ -6,8 +6,8 @@ import pytest
 import tensorflow as tf
 
 from lit_tf import LITDistiller
-from lit_tf import sections
-from lit_tf import weight_copy
+from lit_tf.structure import sections
+from lit_tf.structure import weight_copy
 from tests import test_case
 
 B = test_case.BOUNDARIES

@@ -10,7 +10,7 @@ from absl.testing import parameterized
 
 from lit_tf import LITDistiller
 from lit_tf import models
-from lit_tf import sections
+from lit_tf.structure import sections
 from tests import test_case
 
 

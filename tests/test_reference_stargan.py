@@ -14,13 +14,13 @@ import keras
 import numpy as np
 import pytest
 
-from lit_tf import sections
 from lit_tf.gan.distill import GeneratorDistiller
 from lit_tf.models import load_torch_weights
 from lit_tf.models import stargan
 from lit_tf.models import torch_state_dict
 from lit_tf.models.torch_weights import torch_layout
 from lit_tf.optimizers import TorchAdam
+from lit_tf.structure import sections
 from tests.test_reference import _error  # max|ours - ref| / max|ref|, as the fixtures' READMEs define it
 from tests.test_reference import _state
 

@@ -1,12 +1,12 @@
-"""Tests for lit_tf.sections."""
+"""Tests for lit_tf.structure.sections."""
 
 import keras
 import numpy as np
 import pytest
 from keras import layers
 
-from lit_tf import sections
-from lit_tf import weight_copy
+from lit_tf.structure import sections
+from lit_tf.structure import weight_copy
 from tests import test_case
 
 

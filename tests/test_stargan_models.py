@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from lit_tf import sections
 from lit_tf.models import stargan
+from lit_tf.structure import sections
 from tests import test_case
 
 TINY = {"image_size": 16, "num_domains": 3, "conv_dim": 8}

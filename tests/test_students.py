@@ -1,4 +1,4 @@
-"""Tests for lit_tf.blocks and lit_tf.students: blocks found in the graph, students cut from their teachers."""
+"""Tests for lit_tf.structure.blocks and lit_tf.students: blocks found in the graph, students cut from teachers."""
 
 import keras
 import numpy as np
@@ -6,10 +6,11 @@ import pytest
 from keras import layers
 
 from lit_tf import LITDistiller
-from lit_tf import blocks
 from lit_tf import models
-from lit_tf import sections
+from lit_tf import structure
 from lit_tf import students
+from lit_tf.structure import blocks
+from lit_tf.structure import sections
 from tests import test_case
 
 
@@ -59,9 +60,9 @@ def test_found_boundaries_blocks_and_a_shallower_student_that_takes_a_lit_step(n
     build, size, expected_boundaries = TEACHERS[name]
     keras.utils.set_random_seed(0)
     teacher = build()
-    boundaries = sections.find_boundaries(teacher)
+    boundaries = structure.find_boundaries(teacher)
     assert boundaries == expected_boundaries
-    found = students.find_blocks(teacher, boundaries)
+    found = structure.find_blocks(teacher, boundaries)
     assert all(found) and all(any(block.removable for block in section) for section in found)
     x = np.random.default_rng(0).normal(size=(2, size, size, 3)).astype("float32")
 
@@ -75,7 +76,7 @@ def test_found_boundaries_blocks_and_a_shallower_student_that_takes_a_lit_step(n
                for block in section if block.index not in students.kept_blocks([section], [k], ["s"])[0]]
     dropped = sum(_params(block.layers, teacher) for block in removed)
     assert removed and student.count_params() == teacher.count_params() - dropped
-    assert [len(section) for section in students.find_blocks(student, boundaries)] == keep
+    assert [len(section) for section in structure.find_blocks(student, boundaries)] == keep
 
     distiller = LITDistiller(teacher, student, boundaries)
     distiller.compile(keras.optimizers.SGD(0.01), metrics=["accuracy"])
@@ -93,7 +94,7 @@ def test_keep_3_of_resnet56_is_resnet20_started_from_blocks_1_5_9_and_the_teache
     student = students.shallower(teacher, keep=3)
     assert student.count_params() == models.get("resnet20").count_params() == 271098
     assert len(student.layers) == len(models.get("resnet20").layers)
-    kept = [block.output_layer for block in students.find_blocks(student)[1]]
+    kept = [block.output_layer for block in structure.find_blocks(student)[1]]
     assert kept == ["section_2_block1_out", "section_2_block5_out", "section_2"]
     for layer in ("section_2_block5_conv1", "section_2_block5_bn2", "section_3_block9_bn1", "stem_bn", "head"):
         for mine, theirs in zip(student.get_layer(layer).get_weights(), teacher.get_layer(layer).get_weights()):
@@ -117,7 +118,7 @@ def test_a_section_whose_last_block_goes_keeps_its_boundary_name():
     teacher = models.CifarResNet(depth=14, image_shape=(16, 16, 3), filters=(8, 8, 8))
     student = students.shallower(teacher, keep=[[0], [0], [0]])
     boundaries = ["stem", "section_1", "section_2", "section_3"]
-    assert [block.output_layer for section in students.find_blocks(student, boundaries) for block in section] == \
+    assert [block.output_layer for section in structure.find_blocks(student, boundaries) for block in section] == \
         boundaries[1:]
     sections.check_compatible(teacher, student, boundaries, boundaries)
     assert student.count_params() == models.CifarResNet(depth=8, image_shape=(16, 16, 3), filters=(8, 8, 8)) \
@@ -139,8 +140,8 @@ def test_nested_sub_models_that_keep_their_shape_are_blocks_and_gates_are_not():
     x = layers.Multiply(name="gated")([x, gate])  # squeeze-and-excitation style: not a block
     outputs = layers.Dense(3, name="head")(layers.GlobalAveragePooling1D()(x))
     model = keras.Model(inputs, outputs)
-    assert sections.find_boundaries(model) == ["embed", "encoder_2"]
-    assert [str(block) for block in students.find_blocks(model)[0]][1] == \
+    assert structure.find_boundaries(model) == ["embed", "encoder_2"]
+    assert [str(block) for block in structure.find_blocks(model)[0]][1] == \
         "block 1: encoder_1, (6, 8) -> (6, 8), removable"
     student = students.shallower(model, keep=1)
     assert [layer.name for layer in student.layers if layer.name.startswith("encoder")] == ["encoder_2"]
@@ -165,7 +166,7 @@ def test_a_model_without_blocks_says_what_a_block_is():
     inputs = keras.Input((8, 8, 3))
     x = layers.Conv2D(4, 3, name="conv")(inputs)
     model = keras.Model(inputs, layers.Dense(2)(layers.Flatten()(x)), name="plain")
-    for call in (lambda: sections.find_boundaries(model), lambda: students.shallower(model, keep=1)):
+    for call in (lambda: structure.find_boundaries(model), lambda: students.shallower(model, keep=1)):
         with pytest.raises(ValueError, match=r"Model 'plain' has no block\. A block is a region .* forks and joins"):
             call()
     with pytest.raises(ValueError, match="has no block"):

@@ -35,10 +35,10 @@ Example: a LIT step on tiny generators (6 blocks -> 2, two sections):
 
 import keras
 
-from lit_tf import trainability
 from lit_tf.gan.stargan_training import StarGAN
 from lit_tf.options import check_choice
 from lit_tf.section_losses import SectionLosses
+from lit_tf.structure import trainability
 
 METHODS = ("lit", "l2")
 

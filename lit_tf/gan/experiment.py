@@ -41,7 +41,6 @@ from lit_tf import export
 from lit_tf import models
 from lit_tf import runs
 from lit_tf import training
-from lit_tf import weight_copy
 from lit_tf.data import celeba
 from lit_tf.flops import count_flops
 from lit_tf.gan import metrics as gan_metrics
@@ -54,6 +53,7 @@ from lit_tf.gan.schedules import ReferenceDecay
 from lit_tf.gan.stargan_training import StarGAN
 from lit_tf.models import stargan
 from lit_tf.optimizers import TorchAdam
+from lit_tf.structure import weight_copy
 
 SAMPLE_COUNT = 8  # images in a sample grid row
 NAN_MONITORS = ("loss", "g_loss", "d_loss")

@@ -13,12 +13,12 @@ Example:
 import keras
 import numpy as np
 
-from lit_tf import graph
-from lit_tf import weight_copy
-from lit_tf.blocks import find_blocks
-from lit_tf.blocks import find_boundaries
 from lit_tf.options import STUDENT_CHOICES
 from lit_tf.options import check_choice
+from lit_tf.structure import graph
+from lit_tf.structure import weight_copy
+from lit_tf.structure.blocks import find_blocks
+from lit_tf.structure.blocks import find_boundaries
 from lit_tf.students import importance
 
 INITS = ("teacher", "random")
@@ -129,7 +129,7 @@ def shallower(teacher, keep, boundaries=None, init="teacher", name=None, choose=
             over the section, first and last included: `keep=3` on a ResNet-56 keeps blocks 0, 4
             and 8 of each stage (its 1st, 5th and 9th), ResNet-20's structure.
         boundaries: list of str, the K+1 boundary layer names, or `None` for
-            `lit_tf.blocks.find_boundaries(teacher)`. The student's boundary layers carry these
+            `lit_tf.structure.blocks.find_boundaries(teacher)`. The student's boundary layers carry these
             names, so one list serves both models.
         init: "teacher" copies every kept layer's weights (BatchNorm statistics included) and the
             stem and head; "random" starts the kept blocks from their initializers (the paper's
@@ -152,11 +152,11 @@ def shallower(teacher, keep, boundaries=None, init="teacher", name=None, choose=
     Example:
 
     >>> import numpy as np
-    >>> from lit_tf import models, students
+    >>> from lit_tf import models, structure, students
     >>> teacher = models.CifarResNet(depth=32, image_shape=(16, 16, 3), filters=(8, 8, 8))
     >>> x = np.random.default_rng(0).random((8, 16, 16, 3), "float32")
     >>> student = students.shallower(teacher, keep=2, choose="importance", data=x)
-    >>> tuple(len(section) for section in students.find_blocks(student))
+    >>> tuple(len(section) for section in structure.find_blocks(student))
     (2, 2, 2)
     """
     check_choice("init", init, INITS)

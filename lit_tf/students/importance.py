@@ -34,11 +34,11 @@ import math
 import keras
 import numpy as np
 
-from lit_tf import graph
-from lit_tf.blocks import find_blocks
-from lit_tf.blocks import find_boundaries
 from lit_tf.options import check_choice
-from lit_tf.sections import Sections
+from lit_tf.structure import graph
+from lit_tf.structure.blocks import find_blocks
+from lit_tf.structure.blocks import find_boundaries
+from lit_tf.structure.sections import Sections
 
 MEASURES = ("ir", "block_influence")
 # Above this many combinations for one count, a section's kept set is found greedily.

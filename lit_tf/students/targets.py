@@ -32,10 +32,10 @@ import itertools
 import keras
 import numpy as np
 
-from lit_tf import graph
-from lit_tf.blocks import find_blocks
-from lit_tf.blocks import find_boundaries
 from lit_tf.flops import count_flops
+from lit_tf.structure import graph
+from lit_tf.structure.blocks import find_blocks
+from lit_tf.structure.blocks import find_boundaries
 from lit_tf.students import cut
 from lit_tf.students import importance
 

@@ -20,7 +20,7 @@ import numpy as np
 from lit_tf import finetune
 from lit_tf import lit
 from lit_tf import models
-from lit_tf import sections
+from lit_tf.structure import sections
 
 
 def _snapshot(layers):

@@ -11,7 +11,7 @@ torch = pytest.importorskip("torch", reason="PyTorch is not installed (pip insta
 def test_a_lit_tf_resnets_weights_give_the_same_logits_and_boundaries_in_pytorch():
     from bench import torch_steps
     from lit_tf import models
-    from lit_tf import sections
+    from lit_tf.structure import sections
 
     keras_resnet = models.CifarResNet(depth=14, image_shape=(16, 16, 3))
     network = torch_steps.load(torch_steps.build_resnet(14), models.torch_state_dict(keras_resnet)).eval()

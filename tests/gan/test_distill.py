@@ -4,9 +4,9 @@ import keras
 import numpy as np
 import pytest
 
-from lit_tf import weight_copy
 from lit_tf.gan.distill import GeneratorDistiller
 from lit_tf.models import stargan
+from lit_tf.structure import weight_copy
 from tests import test_case
 
 TINY = {"image_size": 16, "num_domains": 3, "conv_dim": 8}

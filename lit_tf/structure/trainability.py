@@ -6,7 +6,7 @@ model saved frozen with trainable layers inside; these helpers set every flag ex
 Example:
 
 >>> import keras
->>> from lit_tf import trainability
+>>> from lit_tf.structure import trainability
 >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2), keras.layers.Dense(1)])
 >>> trainability.freeze(model)
 >>> len(model.trainable_weights)

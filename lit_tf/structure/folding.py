@@ -15,7 +15,7 @@ folded on every call (kernel-sized arithmetic), so the folded model always follo
 weights and holds none of its own. It is for inference: the original is what trains.
 
 >>> import keras, numpy as np
->>> from lit_tf.folding import fold_batch_norm
+>>> from lit_tf.structure.folding import fold_batch_norm
 >>> inputs = keras.Input((8, 8, 3))
 >>> x = keras.layers.Conv2D(4, 3, use_bias=False, name="conv")(inputs)
 >>> x = keras.layers.BatchNormalization(name="bn")(x)
@@ -33,7 +33,7 @@ import collections
 
 import keras
 
-from lit_tf import graph
+from lit_tf.structure import graph
 
 
 def fold_batch_norm(model):

@@ -9,7 +9,7 @@ bK the *head*.
 Example:
 
 >>> import keras
->>> from lit_tf import sections
+>>> from lit_tf.structure import sections
 >>> inputs = keras.Input((8,))
 >>> x = keras.layers.Dense(4, name="stem")(inputs)
 >>> x = keras.layers.Dense(4, name="section_1")(x)
@@ -23,9 +23,8 @@ import functools
 
 import keras
 
-from lit_tf import trainability
-from lit_tf.blocks import find_boundaries  # noqa: F401  (proposes the boundaries this module cuts at)
-from lit_tf.graph import boundary_tensors
+from lit_tf.structure import trainability
+from lit_tf.structure.graph import boundary_tensors
 
 _CUTS = "_lit_tf_cuts"  # the model's attribute holding its cuts, `{boundaries: Sections}` (`Sections.of`)
 
@@ -64,7 +63,8 @@ class Sections:
     Example:
 
     >>> import keras
-    >>> from lit_tf import models, sections
+    >>> from lit_tf import models
+    >>> from lit_tf.structure import sections
     >>> teacher, student = models.get("resnet32"), models.get("resnet8")
     >>> teacher_cut = sections.Sections(teacher, teacher.boundaries)
     >>> student_cut = sections.Sections(student, student.boundaries)

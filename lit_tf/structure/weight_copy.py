@@ -5,13 +5,15 @@ shapes, as in the reference, where the student is the same family at a smaller d
 
 Example:
 
->>> from lit_tf import models, weight_copy
+>>> from lit_tf import models
+
+>>> from lit_tf.structure import weight_copy
 >>> teacher, student = models.get("resnet32"), models.get("resnet8")
 >>> weight_copy.copy_stem_and_head(teacher, student, teacher.boundaries)  # conv, BN; dense
 ['stem_conv', 'stem_bn', 'head']
 """
 
-from lit_tf import sections
+from lit_tf.structure import sections
 
 
 def copy_layers(part, source_layers, target_layers):

@@ -11,7 +11,7 @@ Example:
 >>> import keras
 
 from lit_tf import _compat
->>> from lit_tf import graph
+>>> from lit_tf.structure import graph
 >>> inputs = keras.Input((4,))
 >>> x = keras.layers.Dense(4, name="stem")(inputs)
 >>> y = keras.layers.Dense(4, name="branch")(x)

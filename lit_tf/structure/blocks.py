@@ -14,7 +14,9 @@ Boundaries are never crossed: a block ends at a boundary layer.
 
 Example:
 
->>> from lit_tf import blocks, models
+>>> from lit_tf import models
+
+>>> from lit_tf.structure import blocks
 >>> resnet20 = models.get("resnet20")
 >>> blocks.find_boundaries(resnet20)
 ['stem', 'section_1', 'section_2', 'section_3']
@@ -29,7 +31,7 @@ import dataclasses
 
 import keras
 
-from lit_tf import graph
+from lit_tf.structure import graph
 
 NOT_A_BLOCK = (
     "A block is a region of the layer graph with one tensor in and one out that forks and joins again "
