@@ -118,7 +118,7 @@ def _student_alone(model, sgd):
 
     cross_entropy = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     try:
-        from lit_tf.baselines import L2Regularized  # a tree from before the decay moved into the optimizer
+        from lit_tf.distillation.baselines import L2Regularized  # a tree from before the decay moved into the optimizer
     except ImportError:
         from lit_tf.optimizers import with_coupled_weight_decay
 

@@ -22,17 +22,16 @@ from lit_tf import registration
 __version__ = "0.2.0"
 
 MODULES = (
-    "baselines", "callbacks", "checks", "compression", "convert", "data", "distiller_config", "distribute",
-    "experiment", "experiment_config", "export", "finetune", "flops", "gan", "latency", "lit", "losses", "models",
-    "optimizers", "options", "progress", "quiet", "registration", "reporting", "runs", "section_losses", "settings",
-    "startup", "structure", "students", "training", "workdir",
+    "callbacks", "checks", "compression", "convert", "data", "distillation", "distribute", "experiment",
+    "experiment_config", "export", "flops", "gan", "latency", "models", "optimizers", "options", "progress", "quiet",
+    "registration", "reporting", "runs", "settings", "startup", "structure", "students", "training", "workdir",
 )
 NAMES = {
     "CompressResult": "compression",
     "compress": "compression",
-    "KDDistiller": "finetune",
-    "LITDistiller": "lit",
-    "SectionLosses": "section_losses",
+    "KDDistiller": "distillation",
+    "LITDistiller": "distillation",
+    "SectionLosses": "distillation",
     "TorchSGD": "optimizers",
     "shallower": "students",
 }

@@ -33,9 +33,9 @@ from lit_tf.checks import check_one_input
 from lit_tf.checks import first_inputs
 from lit_tf.checks import flat_labels
 from lit_tf.checks import warn_if_untrained
-from lit_tf.finetune import accuracy_metric
-from lit_tf.finetune import finetune_with_kd
-from lit_tf.lit import LITDistiller
+from lit_tf.distillation.finetune import accuracy_metric
+from lit_tf.distillation.finetune import finetune_with_kd
+from lit_tf.distillation.lit import LITDistiller
 from lit_tf.options import SCHEDULE_CONVENTIONS
 from lit_tf.options import STUDENT_CHOICES
 from lit_tf.options import check_choice
@@ -212,7 +212,7 @@ def compress(
             code does because its `requires_grad=False` is never reset.
         section_bn_updates: "full_pass" or "both_passes" (the reference's): whether the
             teacher-fed section calls of the LIT stage update BatchNorm moving statistics
-            too; the gradients are the same (see `lit_tf.section_losses.SectionLosses`).
+            too; the gradients are the same (see `lit_tf.distillation.section_losses.SectionLosses`).
         init_from_teacher: bool, copy the teacher's stem and head into the
             student first (the reference does).
         callbacks: list of extra `keras.callbacks.Callback`, given to both stages.

@@ -32,7 +32,6 @@ import warnings
 
 import keras
 
-from lit_tf import baselines
 from lit_tf import distribute
 from lit_tf import models
 from lit_tf import progress
@@ -41,6 +40,7 @@ from lit_tf import structure
 from lit_tf import students
 from lit_tf.compression import compress
 from lit_tf.data import registry
+from lit_tf.distillation import baselines
 from lit_tf.experiment_config import ASSUMED_IN_OLDER_RUNS
 from lit_tf.experiment_config import MODES  # noqa: F401  (with the config: what the trainer's flags offer)
 from lit_tf.experiment_config import STUDENT_INITS  # noqa: F401

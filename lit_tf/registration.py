@@ -30,8 +30,8 @@ SAVED_CLASSES = {  # registered name -> module that registers it
     "TorchSGD": "lit_tf.optimizers",
     "CoupledSGD": "lit_tf.optimizers",
     "TorchAdam": "lit_tf.optimizers",
-    "KDDistiller": "lit_tf.finetune",
-    "LITDistiller": "lit_tf.lit",
+    "KDDistiller": "lit_tf.distillation.finetune",
+    "LITDistiller": "lit_tf.distillation.lit",
 }
 
 

@@ -1,11 +1,11 @@
-"""Tests for lit_tf.baselines: the scratch, KD and FitNets rows of the comparison."""
+"""Tests for lit_tf.distillation.baselines: the scratch, KD and FitNets rows of the comparison."""
 
 import keras
 import numpy as np
 import pytest
 
-from lit_tf import baselines
 from lit_tf import settings
+from lit_tf.distillation import baselines
 from tests import test_case
 
 STAGE = settings.Schedule(epochs=4, learning_rate=0.05)

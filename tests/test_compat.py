@@ -78,7 +78,7 @@ def test_the_frozen_graph_profiler_counts_a_dense_layer():
 
 
 @pytest.mark.parametrize("module", ["structure.graph", "structure.sections", "structure.blocks", "structure.folding",
-                                    "callbacks", "finetune", "flops", "students.cut", "students.importance", "lit",
+                                    "callbacks", "distillation.finetune", "flops", "students.cut", "students.importance", "distillation.lit",
                                     "training", "optimizers"])
 def test_no_other_module_reads_keras_or_tensorflow_internals(module):
     import importlib

@@ -1,11 +1,11 @@
-"""Tests for lit_tf.finetune.KDDistiller."""
+"""Tests for lit_tf.distillation.finetune.KDDistiller."""
 
 import keras
 import numpy as np
 import pytest
 
 from lit_tf import KDDistiller
-from lit_tf import losses
+from lit_tf.distillation import losses
 from lit_tf.models import CifarResNet
 from tests import test_case
 

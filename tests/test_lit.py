@@ -1,4 +1,4 @@
-"""Tests for lit_tf.lit.LITDistiller on tiny models built here (not lit_tf.models)."""
+"""Tests for lit_tf.distillation.lit.LITDistiller on tiny models built here (not lit_tf.models)."""
 
 import keras
 import numpy as np

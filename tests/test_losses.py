@@ -1,4 +1,4 @@
-"""Tests for lit_tf.losses, against the LIT reference formulas written in numpy."""
+"""Tests for lit_tf.distillation.losses, against the LIT reference formulas written in numpy."""
 
 import numpy as np
 import tensorflow as tf
@@ -6,7 +6,7 @@ from absl.testing import parameterized
 from scipy.special import log_softmax
 from scipy.special import softmax
 
-from lit_tf import losses
+from lit_tf.distillation import losses
 
 
 def reference_kd(labels, teacher_logits, student_logits, temperature, alpha):

@@ -17,7 +17,7 @@ import pytest
 
 from lit_tf import KDDistiller
 from lit_tf import LITDistiller
-from lit_tf import losses
+from lit_tf.distillation import losses
 from lit_tf.models import CifarResNet
 from lit_tf.models import load_torch_weights
 from lit_tf.models import torch_state_dict

@@ -10,8 +10,8 @@ import pytest
 
 from lit_tf import optimizers
 from lit_tf import registration
-from lit_tf.finetune import KDDistiller
-from lit_tf.lit import LITDistiller
+from lit_tf.distillation.finetune import KDDistiller
+from lit_tf.distillation.lit import LITDistiller
 from lit_tf.models import stargan
 from tests import test_case
 

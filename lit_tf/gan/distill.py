@@ -4,7 +4,7 @@
 generator, as the paper's StarGAN experiment (Koratana et al. 2019, section 5.3):
 
 - `method="lit"`: the student's trunk sections are fed the teacher's trunk activations and
-  pulled to the next ones (`lit_tf.section_losses.SectionLosses`, the IR losses of the CIFAR
+  pulled to the next ones (`lit_tf.distillation.section_losses.SectionLosses`, the IR losses of the CIFAR
   distiller); the student's stem (down-sampling) and head (up-sampling), copies of the
   teacher's, keep their weights (only the sections train; the student's flags are left as they were).
 - `method="l2"`: the paper's L2 baseline, only the final image is matched,
@@ -35,9 +35,9 @@ Example: a LIT step on tiny generators (6 blocks -> 2, two sections):
 
 import keras
 
+from lit_tf.distillation.section_losses import SectionLosses
 from lit_tf.gan.stargan_training import StarGAN
 from lit_tf.options import check_choice
-from lit_tf.section_losses import SectionLosses
 from lit_tf.structure import trainability
 
 METHODS = ("lit", "l2")

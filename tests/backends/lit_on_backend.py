@@ -17,9 +17,9 @@ import sys
 import keras
 import numpy as np
 
-from lit_tf import finetune
-from lit_tf import lit
 from lit_tf import models
+from lit_tf.distillation import finetune
+from lit_tf.distillation import lit
 from lit_tf.structure import sections
 
 

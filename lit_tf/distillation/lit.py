@@ -36,10 +36,10 @@ import contextlib
 
 import keras
 
-from lit_tf import distiller_config
-from lit_tf import losses
 from lit_tf import optimizers
-from lit_tf.section_losses import SectionLosses
+from lit_tf.distillation import distiller_config
+from lit_tf.distillation import losses
+from lit_tf.distillation.section_losses import SectionLosses
 from lit_tf.structure import trainability
 
 LITPass = collections.namedtuple("LITPass", ["logits", "ir_losses", "teacher_logits"])

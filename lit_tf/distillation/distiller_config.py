@@ -3,7 +3,7 @@
 Example:
 
 >>> import keras
->>> from lit_tf import distiller_config
+>>> from lit_tf.distillation import distiller_config
 >>> class Pair:
 ...     def __init__(self, teacher, student):
 ...         self.teacher, self.student = teacher, student

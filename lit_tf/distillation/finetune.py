@@ -2,7 +2,7 @@
 
 `keras.distillation.Distiller` with `student_loss_weight=alpha` and
 `LogitsDistillation(temperature)` computes the reference's KD loss
-(see `lit_tf.losses`); this thin subclass fixes that pairing, defaults the
+(see `lit_tf.distillation.losses`); this thin subclass fixes that pairing, defaults the
 hard-label loss to sparse cross-entropy on logits, and adds the reference's
 coupled L2 weight decay. `finetune_with_kd` runs it as a resumable stage, as
 `compress` and the KD and FitNets baselines do.
@@ -25,10 +25,10 @@ Example:
 import keras
 
 from lit_tf import _compat
-from lit_tf import distiller_config
-from lit_tf import losses
 from lit_tf import optimizers
 from lit_tf import settings
+from lit_tf.distillation import distiller_config
+from lit_tf.distillation import losses
 from lit_tf.structure import folding
 from lit_tf.structure import trainability
 from lit_tf.training import fit_stage

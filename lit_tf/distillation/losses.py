@@ -16,7 +16,7 @@ teacher's entropy, a constant, so the gradients are the same.
 Example:
 
 >>> import numpy as np
->>> from lit_tf import losses
+>>> from lit_tf.distillation import losses
 >>> kd = losses.KDLoss(temperature=6.0, alpha=0.95)
 >>> logits = np.array([[2.0, 0.0]], "float32")
 >>> round(float(kd(np.array([0]), logits, logits)), 4)

@@ -15,7 +15,7 @@ and a stage-2 schedule (LIT's fine-tune: lr 0.01), so only the method differs.
 Example:
 
 >>> import keras, numpy as np
->>> from lit_tf import baselines
+>>> from lit_tf.distillation import baselines
 >>> from lit_tf.models import CifarResNet
 >>> model = CifarResNet(depth=8, image_shape=(16, 16, 3), filters=(8, 8, 8))
 >>> x, y = np.random.rand(8, 16, 16, 3), np.random.randint(0, 10, 8)
@@ -28,8 +28,8 @@ import keras
 
 from lit_tf import optimizers
 from lit_tf import settings
-from lit_tf.finetune import accuracy_metric
-from lit_tf.finetune import finetune_with_kd
+from lit_tf.distillation.finetune import accuracy_metric
+from lit_tf.distillation.finetune import finetune_with_kd
 from lit_tf.structure import sections
 from lit_tf.structure import trainability
 from lit_tf.training import fit_stage

@@ -1,13 +1,13 @@
 """LIT's IR losses: a student's sections fed the frozen teacher's boundary activations.
 
-Shared by `lit_tf.lit.LITDistiller` (CIFAR) and `lit_tf.gan.distill.GeneratorDistiller`
+Shared by `lit_tf.distillation.lit.LITDistiller` (CIFAR) and `lit_tf.gan.distill.GeneratorDistiller`
 (StarGAN). Each model is cut once, here, and the distillers reuse the cuts.
 
 Example:
 
 >>> import numpy as np
 >>> from lit_tf import models
->>> from lit_tf.section_losses import SectionLosses
+>>> from lit_tf.distillation.section_losses import SectionLosses
 >>> teacher, student = models.get("resnet20"), models.get("resnet8")
 >>> ir_losses, teacher_logits = SectionLosses(teacher, student, teacher.boundaries)(np.zeros((2, 32, 32, 3)))
 >>> len(ir_losses), tuple(teacher_logits.shape)  # one IR loss a section
@@ -16,7 +16,7 @@ Example:
 
 import keras
 
-from lit_tf import losses
+from lit_tf.distillation import losses
 from lit_tf.options import SECTION_BN_UPDATES
 from lit_tf.options import check_choice
 from lit_tf.structure import sections
