@@ -77,9 +77,9 @@ def test_the_frozen_graph_profiler_counts_a_dense_layer():
     assert _compat.frozen_graph_float_operations(function) == 64
 
 
-@pytest.mark.parametrize("module", ["structure.graph", "structure.sections", "structure.blocks", "structure.folding",
-                                    "callbacks", "distillation.finetune", "flops", "students.cut", "students.importance", "distillation.lit",
-                                    "training", "optimizers"])
+@pytest.mark.parametrize("module", [
+    "structure.graph", "structure.sections", "structure.blocks", "structure.folding", "distillation.finetune",
+    "distillation.lit", "callbacks", "flops", "students.cut", "students.importance", "training", "optimizers"])
 def test_no_other_module_reads_keras_or_tensorflow_internals(module):
     import importlib
     import io
