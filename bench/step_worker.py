@@ -120,7 +120,7 @@ def _student_alone(model, sgd):
     try:
         from lit_tf.distillation.baselines import L2Regularized  # a tree from before the decay moved into the optimizer
     except ImportError:
-        from lit_tf.optimizers import with_coupled_weight_decay
+        from lit_tf.training.optimizers import with_coupled_weight_decay
 
         model.compile(with_coupled_weight_decay(sgd(), 1e-4), cross_entropy)
         return model

@@ -22,9 +22,9 @@ from lit_tf import registration
 __version__ = "0.2.0"
 
 MODULES = (
-    "callbacks", "checks", "compression", "convert", "data", "distillation", "distribute", "experiment",
-    "experiment_config", "export", "flops", "gan", "latency", "models", "optimizers", "options", "progress", "quiet",
-    "registration", "reporting", "runs", "settings", "startup", "structure", "students", "training", "workdir",
+    "checks", "compression", "convert", "data", "distillation", "experiment", "experiment_config", "export", "flops",
+    "gan", "latency", "models", "options", "quiet", "registration", "reporting", "runs", "settings", "startup",
+    "structure", "students", "training", "workdir",
 )
 NAMES = {
     "CompressResult": "compression",
@@ -32,7 +32,7 @@ NAMES = {
     "KDDistiller": "distillation",
     "LITDistiller": "distillation",
     "SectionLosses": "distillation",
-    "TorchSGD": "optimizers",
+    "TorchSGD": "training",
     "shallower": "students",
 }
 

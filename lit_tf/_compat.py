@@ -3,7 +3,7 @@
 Keras 3.15 and TensorFlow 2.21 (`keras<3.16` in pyproject.toml). Each function names the
 internal it reads and why nothing public does the job; `tests/test_compat.py` checks every one
 of them on the installed versions, so a Keras that changes one fails there, loudly, first.
-(`lit_tf.distribute`'s multi-worker fix replaces two functions of Keras 3.15's TensorFlow
+(`lit_tf.training.distribute`'s multi-worker fix replaces two functions of Keras 3.15's TensorFlow
 trainer; it checks their signatures itself and refuses another Keras.)
 
 Example:

@@ -23,7 +23,6 @@ from typing import NamedTuple
 
 import keras
 
-from lit_tf import optimizers
 from lit_tf import quiet
 from lit_tf import settings
 from lit_tf.checks import as_batches
@@ -45,6 +44,7 @@ from lit_tf.structure.blocks import find_boundaries
 from lit_tf.students import plan_student
 from lit_tf.students import shallower
 from lit_tf.training import fit_stage
+from lit_tf.training import optimizers
 
 
 class CompressResult(NamedTuple):
@@ -196,12 +196,12 @@ def compress(
         beta, temperature, alpha, noise_stddev: see `LITDistiller`.
         momentum: float, SGD momentum.
         weight_decay: float, PyTorch's coupled weight decay (`wd·w` added to each gradient),
-            applied by each stage's optimizer: "sgd", "torch_sgd" or a `lit_tf.optimizers`
+            applied by each stage's optimizer: "sgd", "torch_sgd" or a `lit_tf.training.optimizers`
             `CoupledSGD`/`TorchSGD`/`TorchAdam`; another optimizer needs `weight_decay=0`.
         optimizer: "sgd" (Keras' SGD with `momentum`), "torch_sgd" (PyTorch's momentum buffer, as
-            the reference; `lit_tf.optimizers.TorchSGD`), another Keras optimizer's name ("adam"),
+            the reference; `lit_tf.training.TorchSGD`), another Keras optimizer's name ("adam"),
             or a `keras.optimizers.Optimizer`; each stage trains with its own copy, its rate set
-            by the stage's schedule (`lit_tf.optimizers.for_stage`).
+            by the stage's schedule (`lit_tf.training.optimizers.for_stage`).
         schedule: "milestones" (rates drop at the milestone epochs) or "reference" (one
             epoch earlier, as the reference's `scheduler.step()` at each epoch's start).
         lit_schedule, finetune_schedule: `lit_tf.settings.Schedule`s, instead of the flat

@@ -32,9 +32,7 @@ import warnings
 
 import keras
 
-from lit_tf import distribute
 from lit_tf import models
-from lit_tf import progress
 from lit_tf import runs
 from lit_tf import structure
 from lit_tf import students
@@ -50,6 +48,8 @@ from lit_tf.reporting import export_student
 from lit_tf.reporting import model_summaries
 from lit_tf.reporting import model_summary
 from lit_tf.structure import sections
+from lit_tf.training import distribute
+from lit_tf.training import progress
 
 
 def _new_model(config, arch, replicas):

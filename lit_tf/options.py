@@ -29,7 +29,7 @@ NORMALIZATIONS = ("auto", "cifar", "imagenet")  # auto: CIFAR's own for CIFAR, I
 CROP_PADDINGS = ("reflect", "zeros")
 SPLITS = ("train", "validation", "test")
 CELEBA_ATTRIBUTES = ("Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young")  # the StarGAN paper's five
-# Training (lit_tf.optimizers, lit_tf.settings, lit_tf.distillation.section_losses, lit_tf.distribute) and export.
+# Training (lit_tf.training, lit_tf.settings, lit_tf.distillation.section_losses) and export.
 OPTIMIZERS = ("sgd", "torch_sgd")
 SCHEDULE_CONVENTIONS = ("milestones", "reference")
 SECTION_BN_UPDATES = ("full_pass", "both_passes")

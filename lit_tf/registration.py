@@ -27,9 +27,9 @@ SAVED_CLASSES = {  # registered name -> module that registers it
     "Discriminator": "lit_tf.models.stargan",
     "TileLabel": "lit_tf.models.stargan",
     "TorchBatchNormalization": "lit_tf.models.torch_layers",
-    "TorchSGD": "lit_tf.optimizers",
-    "CoupledSGD": "lit_tf.optimizers",
-    "TorchAdam": "lit_tf.optimizers",
+    "TorchSGD": "lit_tf.training.optimizers",
+    "CoupledSGD": "lit_tf.training.optimizers",
+    "TorchAdam": "lit_tf.training.optimizers",
     "KDDistiller": "lit_tf.distillation.finetune",
     "LITDistiller": "lit_tf.distillation.lit",
 }

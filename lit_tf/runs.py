@@ -33,8 +33,8 @@ from typing import Callable
 
 import keras
 
-from lit_tf import distribute
 from lit_tf import workdir as workdirs
+from lit_tf.training import distribute
 
 
 @dataclasses.dataclass(frozen=True)

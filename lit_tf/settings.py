@@ -52,7 +52,7 @@ class Schedule:
 
     `learning_rate=None` leaves the optimizer's own rate alone. `convention`: "milestones"
     (the rate drops at epoch m) or "reference" (one epoch earlier, as the LIT reference
-    code's `scheduler.step()` at each epoch's start); see `lit_tf.optimizers.piecewise_schedule`.
+    code's `scheduler.step()` at each epoch's start); see `lit_tf.training.optimizers.piecewise_schedule`.
     """
 
     epochs: int

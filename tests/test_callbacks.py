@@ -1,4 +1,4 @@
-"""Tests for lit_tf.callbacks: the NaN stop and the best epoch kept across restarts."""
+"""Tests for lit_tf.training.callbacks: the NaN stop and the best epoch kept across restarts."""
 
 import os
 
@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from lit_tf import callbacks
+from lit_tf.training import callbacks
 
 
 def _model():

@@ -1,4 +1,4 @@
-"""Tests for lit_tf.distribute: choosing a strategy, and two real workers on 127.0.0.1."""
+"""Tests for lit_tf.training.distribute: choosing a strategy, and two real workers on 127.0.0.1."""
 
 import json
 import os
@@ -10,7 +10,7 @@ import h5py
 import numpy as np
 import pytest
 
-from lit_tf import distribute
+from lit_tf.training import distribute
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -115,7 +115,7 @@ def test_two_workers_train_as_one_worker_on_the_same_global_batch(tmp_path):
 DEFAULT_STRATEGY_FIT = """
 import json, os, socket, sys
 import keras, numpy as np
-from lit_tf import distribute
+from lit_tf.training import distribute
 
 def fit(strategy):
     keras.utils.set_random_seed(0)

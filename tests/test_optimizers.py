@@ -1,11 +1,11 @@
-"""Tests for lit_tf.optimizers: PyTorch's SGD momentum and both schedule conventions."""
+"""Tests for lit_tf.training.optimizers: PyTorch's SGD momentum and both schedule conventions."""
 
 import keras
 import numpy as np
 import pytest
 
-from lit_tf import optimizers
-from lit_tf.optimizers import TorchSGD
+from lit_tf.training import optimizers
+from lit_tf.training.optimizers import TorchSGD
 
 
 def _steps(optimizer, rates, gradient=1.0):

@@ -1,11 +1,11 @@
-"""Tests for lit_tf.progress.RunProgress: the run's ETA over stages, restarts included."""
+"""Tests for lit_tf.training.progress.RunProgress: the run's ETA over stages, restarts included."""
 
 import keras
 import numpy as np
 
 from lit_tf import experiment
-from lit_tf import progress
 from lit_tf import training
+from lit_tf.training import progress
 
 
 def _model():

@@ -21,8 +21,8 @@ from lit_tf.distillation import losses
 from lit_tf.models import CifarResNet
 from lit_tf.models import load_torch_weights
 from lit_tf.models import torch_state_dict
-from lit_tf.optimizers import TorchSGD
 from lit_tf.structure import sections
+from lit_tf.training.optimizers import TorchSGD
 
 REFERENCE = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "reference", "lit_code_r20_r8.npz")
 pytestmark = pytest.mark.skipif(not os.path.exists(REFERENCE) and not os.environ.get("CI"),

@@ -19,8 +19,8 @@ from lit_tf.models import load_torch_weights
 from lit_tf.models import stargan
 from lit_tf.models import torch_state_dict
 from lit_tf.models.torch_weights import torch_layout
-from lit_tf.optimizers import TorchAdam
 from lit_tf.structure import sections
+from lit_tf.training.optimizers import TorchAdam
 from tests.test_reference import _error  # max|ours - ref| / max|ref|, as the fixtures' READMEs define it
 from tests.test_reference import _state
 

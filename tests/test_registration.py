@@ -8,11 +8,11 @@ import sys
 import keras
 import pytest
 
-from lit_tf import optimizers
 from lit_tf import registration
 from lit_tf.distillation.finetune import KDDistiller
 from lit_tf.distillation.lit import LITDistiller
 from lit_tf.models import stargan
+from lit_tf.training import optimizers
 from tests import test_case
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

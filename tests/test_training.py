@@ -7,9 +7,9 @@ import keras
 import numpy as np
 import pytest
 
-from lit_tf import progress
 from lit_tf import training
 from lit_tf import workdir
+from lit_tf.training import progress
 
 
 def _model():

@@ -26,13 +26,13 @@ Example:
 
 import keras
 
-from lit_tf import optimizers
 from lit_tf import settings
 from lit_tf.distillation.finetune import accuracy_metric
 from lit_tf.distillation.finetune import finetune_with_kd
 from lit_tf.structure import sections
 from lit_tf.structure import trainability
 from lit_tf.training import fit_stage
+from lit_tf.training import optimizers
 
 
 def train_supervised(model, train_data, val_data=None, *, schedule=None, epochs=None, learning_rate=None,
@@ -42,7 +42,7 @@ def train_supervised(model, train_data, val_data=None, *, schedule=None, epochs=
 
     `schedule` is a `lit_tf.settings.Schedule` (or `epochs=`, `learning_rate=`,
     `milestones=` in short). `weight_decay` is PyTorch's coupled one, applied by the
-    optimizer (`lit_tf.optimizers.for_stage`); the logged loss is the cross-entropy alone.
+    optimizer (`lit_tf.training.optimizers.for_stage`); the logged loss is the cross-entropy alone.
     Keyword arguments beyond these go to `lit_tf.training.fit_stage`.
     """
     schedule = settings.stage_schedule(schedule, epochs, learning_rate, milestones, needs_rate=True)

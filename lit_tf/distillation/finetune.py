@@ -25,13 +25,13 @@ Example:
 import keras
 
 from lit_tf import _compat
-from lit_tf import optimizers
 from lit_tf import settings
 from lit_tf.distillation import distiller_config
 from lit_tf.distillation import losses
 from lit_tf.structure import folding
 from lit_tf.structure import trainability
 from lit_tf.training import fit_stage
+from lit_tf.training import optimizers
 
 
 @keras.saving.register_keras_serializable(package="lit_tf")
@@ -45,7 +45,7 @@ class KDDistiller(_compat.TeacherOutputs, keras.distillation.Distiller):
         alpha: float in [0, 1], the weight of the hard-label cross-entropy.
         weight_decay: float >= 0, PyTorch's coupled weight decay of the student's weights (the
             reference's 1e-4), which `compile` sets on the optimizer (see
-            `lit_tf.optimizers.with_coupled_weight_decay`); the logged `loss` includes its L2 term.
+            `lit_tf.training.optimizers.with_coupled_weight_decay`); the logged `loss` includes its L2 term.
     """
 
     def __init__(
@@ -159,7 +159,7 @@ def finetune_with_kd(teacher, student, train_data, val_data=None, *, schedule=No
     Every trainable weight of the student trains. With `val_data` the student keeps its
     best epoch by validation accuracy. `schedule` is a `lit_tf.settings.Schedule` (or
     `epochs=`, `learning_rate=`, `milestones=` in short); `optimizer` is a name or an
-    optimizer object (`lit_tf.optimizers.for_stage`). Keyword arguments beyond the KD
+    optimizer object (`lit_tf.training.optimizers.for_stage`). Keyword arguments beyond the KD
     ones go to `lit_tf.training.fit_stage`.
     """
     schedule = settings.stage_schedule(schedule, epochs, learning_rate, milestones, needs_rate=True)

@@ -36,11 +36,11 @@ import contextlib
 
 import keras
 
-from lit_tf import optimizers
 from lit_tf.distillation import distiller_config
 from lit_tf.distillation import losses
 from lit_tf.distillation.section_losses import SectionLosses
 from lit_tf.structure import trainability
+from lit_tf.training import optimizers
 
 LITPass = collections.namedtuple("LITPass", ["logits", "ir_losses", "teacher_logits"])
 LITPass.__doc__ = """A LIT step's forward pass: the student's logits, the K IR losses, the teacher's logits."""
@@ -73,7 +73,7 @@ class LITDistiller(keras.Model):
             passes update the sections' BatchNorm moving statistics (see `SectionLosses`).
         weight_decay: float >= 0, PyTorch's coupled weight decay of the trained weights (the
             reference's 1e-4), which `compile` sets on the optimizer (see
-            `lit_tf.optimizers.with_coupled_weight_decay`); the logged `loss` includes its L2 term.
+            `lit_tf.training.optimizers.with_coupled_weight_decay`); the logged `loss` includes its L2 term.
         seed: int or `None`, for the noise.
     """
 

@@ -95,7 +95,7 @@ def l2_penalty(variables, weight_decay):
 def logged_weight_decay(model):
     """The L2 term of `model.optimizer`'s coupled weight decay, to log with the loss; no gradient.
 
-    The decay is the optimizer's (`lit_tf.optimizers.CoupledWeightDecay` adds `wd·w` to each
+    The decay is the optimizer's (`lit_tf.training.optimizers.CoupledWeightDecay` adds `wd·w` to each
     gradient). A distiller adds this `l2_penalty` of its trained weights to its training loss
     under `stop_gradient`, so its logged `loss` is the objective its steps minimise, as Keras
     logs a `kernel_regularizer`'s penalty with the loss.

@@ -52,8 +52,8 @@ from lit_tf.gan.schedules import LinearDecayTail
 from lit_tf.gan.schedules import ReferenceDecay
 from lit_tf.gan.stargan_training import StarGAN
 from lit_tf.models import stargan
-from lit_tf.optimizers import TorchAdam
 from lit_tf.structure import weight_copy
+from lit_tf.training.optimizers import TorchAdam
 
 SAMPLE_COUNT = 8  # images in a sample grid row
 NAN_MONITORS = ("loss", "g_loss", "d_loss")

@@ -5,7 +5,7 @@ import numpy as np
 from lit_tf.gan import experiment
 from lit_tf.gan.schedules import LinearDecayTail
 from lit_tf.gan.schedules import ReferenceDecay
-from lit_tf.optimizers import TorchAdam
+from lit_tf.training.optimizers import TorchAdam
 
 
 def _reference_rates(lr=1e-4, num_iters=200_000, num_iters_decay=100_000, lr_update_step=1000, n_critic=5):

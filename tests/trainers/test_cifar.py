@@ -13,7 +13,7 @@ import pytest
 from absl import flags
 
 from lit_tf import experiment
-from lit_tf import optimizers
+from lit_tf.training import optimizers
 from tests import test_case
 from trainers import cifar
 from trainers import entry

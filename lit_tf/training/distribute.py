@@ -11,7 +11,7 @@ Build models and optimizers inside `strategy.scope()`, and use
 
 Example:
 
->>> from lit_tf import distribute
+>>> from lit_tf.training import distribute
 >>> distribute.get_strategy("default").num_replicas_in_sync
 1
 """

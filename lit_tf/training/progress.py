@@ -9,7 +9,7 @@
 
 Example:
 
->>> from lit_tf.progress import RunProgress
+>>> from lit_tf.training.progress import RunProgress
 >>> progress = RunProgress(epochs=4)
 >>> progress.skip(1)  # a stage finished before a restart
 >>> progress.on_train_begin(); progress.on_epoch_begin(0)

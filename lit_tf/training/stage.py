@@ -27,15 +27,15 @@ import keras
 import numpy as np
 
 from lit_tf import settings
-from lit_tf.callbacks import EpochSeconds
-from lit_tf.callbacks import KeepBestEpoch
-from lit_tf.callbacks import RaiseOnNaN
-from lit_tf.callbacks import StageBackup
-from lit_tf.callbacks import TestAccuracyCurve
 from lit_tf.data.epochs import FollowEpochs
-from lit_tf.optimizers import piecewise_schedule
-from lit_tf.progress import EpochLine
-from lit_tf.progress import RunProgress
+from lit_tf.training.callbacks import EpochSeconds
+from lit_tf.training.callbacks import KeepBestEpoch
+from lit_tf.training.callbacks import RaiseOnNaN
+from lit_tf.training.callbacks import StageBackup
+from lit_tf.training.callbacks import TestAccuracyCurve
+from lit_tf.training.optimizers import piecewise_schedule
+from lit_tf.training.progress import EpochLine
+from lit_tf.training.progress import RunProgress
 from lit_tf.workdir import EPOCH_SECONDS_FILE
 from lit_tf.workdir import TEST_ACCURACY_FILE
 from lit_tf.workdir import check_stage_files

@@ -15,7 +15,7 @@ the gradient). `CoupledSGD` is Keras' SGD with it; `TorchSGD` and `TorchAdam` ta
 Example (a constant gradient of 1, the rate dropping from 0.1 to 0.01 before step 3):
 
 >>> import keras
->>> from lit_tf.optimizers import TorchSGD
+>>> from lit_tf.training.optimizers import TorchSGD
 >>> w = keras.Variable([0.0])
 >>> optimizer = TorchSGD(learning_rate=0.1, momentum=0.9)
 >>> steps = []
@@ -156,7 +156,7 @@ class TorchAdam(CoupledWeightDecay, keras.optimizers.Optimizer):
     Example (one step on a gradient of 0.5: the update is lr, as eps is tiny):
 
     >>> import keras
-    >>> from lit_tf.optimizers import TorchAdam
+    >>> from lit_tf.training.optimizers import TorchAdam
     >>> w = keras.Variable([1.0])
     >>> TorchAdam(0.1, 0.5, 0.999).apply([keras.ops.convert_to_tensor([0.5])], [w])
     >>> round(float(w[0]), 5)
@@ -270,7 +270,7 @@ def with_coupled_weight_decay(optimizer, coupled_weight_decay, owner="The stage"
                                        "coupled_weight_decay": coupled_weight_decay})
     raise ValueError(
         f"{owner} has weight_decay={coupled_weight_decay}, PyTorch's coupled weight decay, which "
-        f"{type(optimizer).__name__} cannot apply: use 'sgd', 'torch_sgd', lit_tf.optimizers.CoupledSGD, TorchSGD "
+        f"{type(optimizer).__name__} cannot apply: use 'sgd', 'torch_sgd', lit_tf.training.CoupledSGD, TorchSGD "
         f"or TorchAdam, or weight_decay=0 (Keras' own weight_decay= on the optimizer is the decoupled kind).")
 
 

@@ -2,7 +2,7 @@
 
 Example:
 
->>> from lit_tf import callbacks
+>>> from lit_tf.training import callbacks
 >>> callbacks.RaiseOnNaN("lit").on_train_batch_end(41, {"loss": float("nan")})
 Traceback (most recent call last):
 ...
@@ -89,7 +89,7 @@ class EpochSeconds(keras.callbacks.Callback):
     Example:
 
     >>> import os, tempfile
-    >>> from lit_tf.callbacks import EpochSeconds
+    >>> from lit_tf.training.callbacks import EpochSeconds
     >>> timer = EpochSeconds(os.path.join(tempfile.mkdtemp(), "epoch_seconds.csv"))
     >>> for epoch in range(2):
     ...     timer.on_epoch_begin(epoch); timer.on_epoch_end(epoch)
@@ -128,7 +128,7 @@ class TestAccuracyCurve(keras.callbacks.Callback):
     Example:
 
     >>> import os, tempfile, numpy as np, keras, tensorflow as tf
-    >>> from lit_tf.callbacks import TestAccuracyCurve
+    >>> from lit_tf.training.callbacks import TestAccuracyCurve
     >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)])
     >>> data = tf.data.Dataset.from_tensor_slices((np.eye(2, dtype="float32"), [0, 1])).batch(2)
     >>> curve = TestAccuracyCurve(model, data, os.path.join(tempfile.mkdtemp(), "test_accuracy.csv"))
