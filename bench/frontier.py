@@ -8,7 +8,7 @@ The runs are `bench.curves` runs, one `--out` folder a student architecture (`<o
 (`<out>/teacher`) and the context model's (`<out>/context_resnet20`); the flagfile's comment
 (`trainers/configs/cifar10_jpeg_curves.flags`) and docs/results.md give the commands. This module
 copies each finished run's small files into `--publish`, times every architecture's TFLite export
-at batch 1 in one run (float32 and int8, `lit_tf.latency`; untrained weights time the same), and
+at batch 1 in one run (float32 and int8, `lit_tf.export.latency`; untrained weights time the same), and
 writes `report.md` and `frontier.png` there. `--report_only` re-draws from the published files.
 """
 
@@ -46,8 +46,8 @@ def collect(out, publish):
 
 def measure_latency(archs, runs):
     """`{arch: {"float32": s, "int8": s}}`, each TFLite export timed at batch 1 with 2 threads."""
-    from lit_tf import latency
     from lit_tf import models
+    from lit_tf.export import latency
 
     return {arch: {kind: latency.tflite_latency(models.get(arch), runs=runs, quantize=quantize)
                    for kind, quantize in (("float32", "none"), ("int8", "int8"))} for arch in archs}

@@ -3,7 +3,7 @@
     python -m bench.inference                                  # ResNet-110 teacher, ResNet-20 student
     python -m bench.inference --teacher=resnet20 --student=resnet8 --runs=5 --batch_sizes=1   # smoke
 
-For each model: parameters, FLOPs counted from the graph (`lit_tf.flops`), and the median
+For each model: parameters, FLOPs counted from the graph (`lit_tf.export.flops`), and the median
 latency over `--runs` calls of the Keras model (`tf.function`, inference mode) and of its
 TFLite float32 and int8 exports in the `ai_edge_litert` interpreter with `--threads`
 threads, at each batch size. Models are untrained (latency does not depend on the weights),
@@ -32,7 +32,7 @@ def keras_latency(model, batch, runs):
     import numpy as np
     import tensorflow as tf
 
-    from lit_tf import latency
+    from lit_tf.export import latency
 
     x = tf.constant(np.random.default_rng(0).normal(size=(batch, *model.input_shape[1:])).astype("float32"))
     forward = tf.function(lambda images: model(images, training=False))
@@ -44,9 +44,9 @@ def profile(arch, folder):
     import numpy as np
 
     from lit_tf import export
-    from lit_tf import latency
     from lit_tf import models
-    from lit_tf.flops import count_flops
+    from lit_tf.export import latency
+    from lit_tf.export.flops import count_flops
 
     model = models.get(arch)
     row = {"params": model.count_params(), "flops": count_flops(model)}

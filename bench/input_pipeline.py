@@ -23,7 +23,7 @@ from absl import flags  # noqa: E402
 
 from bench import step_time  # noqa: E402,F401  (its flags: --batch_size, --image_size, --steps, --warmup)
 from bench import step_worker  # noqa: E402
-from lit_tf import latency  # noqa: E402
+from lit_tf.export import latency  # noqa: E402
 
 flags.DEFINE_string("cifar_dir", None, "A cifar-10-batches-py folder; default: a synthetic one.")
 flags.DEFINE_integer("images", 5000, "Images in the synthetic archive.")

@@ -16,7 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from lit_tf import export
-from lit_tf.flops import count_flops
+from lit_tf.export.flops import count_flops
 
 CHECK_SAMPLES = 256  # inputs for the parity checks and the int8 calibration
 

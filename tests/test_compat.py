@@ -79,7 +79,7 @@ def test_the_frozen_graph_profiler_counts_a_dense_layer():
 
 @pytest.mark.parametrize("module", [
     "structure.graph", "structure.sections", "structure.blocks", "structure.folding", "distillation.finetune",
-    "distillation.lit", "training.callbacks", "training.stage", "training.optimizers", "flops", "students.cut",
+    "distillation.lit", "training.callbacks", "training.stage", "training.optimizers", "export.flops", "students.cut",
     "students.importance"])
 def test_no_other_module_reads_keras_or_tensorflow_internals(module):
     import importlib

@@ -8,6 +8,7 @@ import pytest
 
 from lit_tf import export
 from lit_tf import models
+from lit_tf.export import checked
 from tests import test_case
 
 
@@ -53,8 +54,8 @@ def test_an_export_outside_tolerance_is_not_written_and_a_good_one_at_its_path_s
     path = tmp_path / "student.tflite"
     export.to_tflite(model, str(path), sample_data=x[:4])
     good = path.read_bytes()
-    monkeypatch.setattr(export, "FLOAT32_TOLERANCE", 0.0)
-    monkeypatch.setattr(export, "run_tflite", lambda path, x: model.predict(x, verbose=0) + 1.0)
+    monkeypatch.setattr(checked, "FLOAT32_TOLERANCE", 0.0)
+    monkeypatch.setattr(checked, "run_tflite", lambda path, x: model.predict(x, verbose=0) + 1.0)
     with pytest.raises(ValueError, match="does not reproduce the Keras model.*so it was not written"):
         export.to_tflite(model, str(path), sample_data=x[:4])
     assert path.read_bytes() == good and sorted(p.name for p in tmp_path.iterdir()) == ["student.tflite"]
@@ -65,7 +66,7 @@ def test_an_export_outside_tolerance_is_not_written_and_a_good_one_at_its_path_s
 
 def test_without_the_check_the_file_is_written_and_nothing_is_compared(trained, tmp_path, monkeypatch):
     model, x = trained
-    monkeypatch.setattr(export, "run_tflite", lambda path, x: pytest.fail("the check ran"))
+    monkeypatch.setattr(checked, "run_tflite", lambda path, x: pytest.fail("the check ran"))
     report = export.to_tflite(model, str(tmp_path / "m.tflite"), "int8", representative_data=x, check=False)
     assert os.path.getsize(tmp_path / "m.tflite") > 0 and report.samples == 0 and np.isnan(report.max_abs_diff)
 

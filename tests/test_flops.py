@@ -1,10 +1,10 @@
-"""Tests for lit_tf.flops against hand-counted layers and the published ResNet-20 figure."""
+"""Tests for lit_tf.export.flops against hand-counted layers and the published ResNet-20 figure."""
 
 import keras
 import pytest
 
 from lit_tf import models
-from lit_tf.flops import count_flops
+from lit_tf.export.flops import count_flops
 
 
 def test_a_convolution_counts_two_flops_a_multiply_add():

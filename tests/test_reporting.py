@@ -7,6 +7,7 @@ import pytest
 import tensorflow as tf
 
 from lit_tf import reporting
+from lit_tf.export import checked
 from tests import test_case
 
 
@@ -37,7 +38,7 @@ def test_exports_savedmodel_tflite_and_int8_that_match_keras(tmp_path):
 
 def test_a_quantized_export_that_misses_its_check_is_recorded_not_fatal(tmp_path, monkeypatch):
     data, _, _ = _data()
-    monkeypatch.setattr(reporting.export, "INT8_MIN_TOP1_AGREEMENT", 1.01)  # no export can pass
+    monkeypatch.setattr(checked, "INT8_MIN_TOP1_AGREEMENT", 1.01)  # no export can pass
     reports = reporting.export_student(test_case.tiny_classifier(1), str(tmp_path), data, quantize="int8")
     assert sorted(os.listdir(tmp_path)) == ["student.tflite", "student_savedmodel"]
     assert "does not reproduce the Keras model" in reports["student_int8.tflite"]["error"]

@@ -7,7 +7,7 @@ import pytest
 import lit_tf
 from lit_tf import models
 from lit_tf import students
-from lit_tf.flops import count_flops
+from lit_tf.export.flops import count_flops
 from lit_tf.students import targets
 from tests import test_case
 

@@ -42,7 +42,7 @@ from lit_tf import models
 from lit_tf import runs
 from lit_tf import training
 from lit_tf.data import celeba
-from lit_tf.flops import count_flops
+from lit_tf.export.flops import count_flops
 from lit_tf.gan import metrics as gan_metrics
 from lit_tf.gan.config import ASSUMED_IN_OLDER_RUNS
 from lit_tf.gan.config import StarGANConfig  # noqa: F401  (run's argument, made here by the trainer)

@@ -32,7 +32,7 @@ import itertools
 import keras
 import numpy as np
 
-from lit_tf.flops import count_flops
+from lit_tf.export.flops import count_flops
 from lit_tf.structure import graph
 from lit_tf.structure.blocks import find_blocks
 from lit_tf.structure.blocks import find_boundaries
@@ -212,7 +212,7 @@ class _Planner:
 
 def _latency(teacher, boundaries=None, kept_lists=None):
     """TFLite batch-1 seconds of the teacher, or of its student keeping `kept_lists`."""
-    from lit_tf import latency  # the TFLite converter and interpreter, only for a latency target
+    from lit_tf.export import latency  # the TFLite converter and interpreter, only for a latency target
 
     model = teacher if kept_lists is None else cut.shallower(teacher, kept_lists, boundaries, init="random")
     return latency.tflite_latency(model)

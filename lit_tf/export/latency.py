@@ -6,7 +6,9 @@ times the same as a trained one.
 
 Example:
 
->>> from lit_tf import latency, models
+>>> from lit_tf import models
+
+>>> from lit_tf.export import latency
 >>> seconds = latency.tflite_latency(models.get("resnet8"), runs=5)
 >>> 0 < seconds < 1
 True
@@ -65,10 +67,10 @@ def tflite_latency(model, runs=50, threads=2, quantize="none", batch=1):
     """
     import numpy as np
 
-    from lit_tf import export
+    from lit_tf.export import checked
 
     calibration = np.random.default_rng(0).normal(size=(8, *model.inputs[0].shape[1:])).astype("float32")
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "model.tflite")
-        export.to_tflite(model, path, quantize=quantize, representative_data=calibration, check=False)
+        checked.to_tflite(model, path, quantize=quantize, representative_data=calibration, check=False)
         return interpreter_latency(path, batch, runs, threads)

@@ -6,7 +6,7 @@ CIFAR ResNet-20 is about 81 M FLOPs (41 M multiply-adds) for one 32x32 image.
 Example:
 
 >>> import keras
->>> from lit_tf.flops import count_flops
+>>> from lit_tf.export.flops import count_flops
 >>> model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(4, use_bias=False)])
 >>> count_flops(model)
 64
