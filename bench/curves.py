@@ -6,7 +6,7 @@
         --publish=docs/results/cifar10_jpeg_curves
 
 A teacher given with `--adapt_epochs` is adapted once, in `<out>/teacher`, and every run
-distils from that one model. Each run `<row>/<seed>` is one `lit_tf.experiment.run` in
+distils from that one model. Each run `<row>/<seed>` is one `lit_tf.experiments.cifar.run` in
 `<out>/<row>/seed<k>` (resumable: run the same command again to continue; runs are taken in
 the order given). A row is a method (`lit`, `kd`, `fitnets`, `scratch`) or a method and a
 student start (`lit_teacher_blocks`). The flagfile should set `--test_curve`: the curves are
@@ -54,7 +54,7 @@ def _parse_run(spec):
 
 def _teacher(base, out):
     """The teacher's path, adapted once in `<out>/teacher` when the flags adapt it."""
-    from lit_tf import experiment
+    from lit_tf.experiments import cifar as experiment
 
     if not base.adapt_epochs:
         return base, None
@@ -68,7 +68,7 @@ def _teacher(base, out):
 def _train(base, runs, out):
     import keras
 
-    from lit_tf import experiment
+    from lit_tf.experiments import cifar as experiment
 
     base, teacher = _teacher(base, out)
     for row, method, start, seed in runs:

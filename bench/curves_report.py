@@ -1,6 +1,6 @@
 """Learning curves from finished runs: test accuracy against training hours and epochs, the table, report.md.
 
-A curves folder holds one run a row and seed, `<row>/seed<k>/`, each a `lit_tf.experiment`
+A curves folder holds one run a row and seed, `<row>/seed<k>/`, each a `lit_tf.experiments.cifar`
 workdir (or the copy `collect` makes of its small files): `result.json` and each stage's
 `test_accuracy.csv` and `epoch_seconds.csv` (the trainer's `--test_curve`). A row is a
 student method (`lit`, `kd`, `fitnets`, `scratch`), optionally with its start
@@ -45,12 +45,12 @@ import shutil
 
 import numpy as np
 
-from lit_tf.workdir import EPOCH_SECONDS_FILE
-from lit_tf.workdir import RESULT_FILE
-from lit_tf.workdir import TEST_ACCURACY_FILE
-from lit_tf.workdir import read_curve
+from lit_tf.experiments.workdir import EPOCH_SECONDS_FILE
+from lit_tf.experiments.workdir import RESULT_FILE
+from lit_tf.experiments.workdir import TEST_ACCURACY_FILE
+from lit_tf.experiments.workdir import read_curve
 
-# Each method's two stage folders, in training order (lit_tf.experiment.METHODS names them so).
+# Each method's two stage folders, in training order (lit_tf.experiments.cifar.METHODS names them so).
 STAGES = {
     "lit": ("lit", "finetune"),
     "kd": ("kd_stage1", "kd_stage2"),

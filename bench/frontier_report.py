@@ -33,7 +33,7 @@ import re
 
 import numpy as np
 
-from lit_tf.workdir import RESULT_FILE
+from lit_tf.experiments.workdir import RESULT_FILE
 
 ROWS = {"lit": "lit_teacher_blocks", "kd": "kd_teacher_blocks"}
 COLORS = {"lit": "tab:blue", "kd": "tab:green"}

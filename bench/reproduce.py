@@ -3,7 +3,7 @@
     python -m bench.reproduce --flagfile=trainers/configs/cifar10_subset.flags --seeds=0,1,2 \
         --out=runs/reproduce
 
-Each seed is one `lit_tf.experiment.run` in `<out>/seed<k>` (resumable, like the trainer:
+Each seed is one `lit_tf.experiments.cifar.run` in `<out>/seed<k>` (resumable, like the trainer:
 run the same command again to continue). Then it prints the table, writes `<out>/report.md`
 and `<out>/compression.png` (test accuracy against parameters, one point per method, the
 teacher marked), and ends with a line of ratios. The full-scale comparison is the same
@@ -43,7 +43,7 @@ def main(argv):
     logging.set_verbosity(logging.WARNING)  # the SavedModel writer logs every file at INFO
     import keras
 
-    from lit_tf import experiment
+    from lit_tf.experiments import cifar as experiment
 
     results = []
     base = cifar.config_from_flags()

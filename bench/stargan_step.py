@@ -51,9 +51,9 @@ FLAGS = flags.FLAGS
 def _model(row):
     import keras
 
-    from lit_tf.gan.distill import GeneratorDistiller
-    from lit_tf.gan.stargan_training import StarGAN
     from lit_tf.models import stargan
+    from lit_tf.stargan.distill import GeneratorDistiller
+    from lit_tf.stargan.stargan_training import StarGAN
     from lit_tf.structure import weight_copy
 
     def generator(blocks):

@@ -22,9 +22,8 @@ from lit_tf import registration
 __version__ = "0.2.0"
 
 MODULES = (
-    "checks", "compression", "convert", "data", "distillation", "experiment", "experiment_config", "export", "gan",
-    "models", "options", "quiet", "registration", "reporting", "runs", "settings", "startup", "structure", "students",
-    "training", "workdir",
+    "checks", "compression", "convert", "data", "distillation", "experiments", "export", "models", "options", "quiet",
+    "registration", "settings", "stargan", "startup", "structure", "students", "training",
 )
 NAMES = {
     "CompressResult": "compression",

@@ -161,7 +161,7 @@ def warn_if_untrained(teacher, data, name):
     or one fed other preprocessing teaches nothing, and nothing else would say why."""
     import tensorflow as tf
 
-    from lit_tf.reporting import accuracy
+    from lit_tf.experiments.reporting import accuracy
 
     if isinstance(data, tuple):
         sample = tf.data.Dataset.from_tensor_slices((data[0][:512], data[1][:512])).batch(64)

@@ -319,7 +319,7 @@ def _print_summary(teacher, student, val_data, batch_size):
     """One line a model, as the trainers end: accuracy on `val_data` (when given), parameters, FLOPs."""
     import tensorflow as tf
 
-    from lit_tf import reporting
+    from lit_tf.experiments import reporting
 
     if isinstance(val_data, tuple):
         val_data = tf.data.Dataset.from_tensor_slices(val_data).batch(batch_size or 32)

@@ -1,6 +1,6 @@
 """Every option with a fixed set of values, and the checks a configuration makes before TensorFlow starts.
 
-The trainers build their configuration (`lit_tf.experiment_config`, `lit_tf.gan.config`) from
+The trainers build their configuration (`lit_tf.experiments.cifar_config`, `lit_tf.experiments.stargan_config`) from
 flags and check it before they import TensorFlow, so a typo is one line within a second or
 two. This module imports nothing but the standard library: the option tuples live here, and the
 modules that act on them import them from here. `check_choice` reads the same everywhere.
@@ -17,7 +17,7 @@ ValueError: schedule must be one of ('milestones', 'reference'). Received: sched
 ('imagenet', 'cifar')
 """
 
-# The CIFAR experiment (lit_tf.experiment): what a run trains, and where its students start.
+# The CIFAR experiment (lit_tf.experiments.cifar): what a run trains, and where its students start.
 MODES = ("teacher", "lit", "kd", "fitnets", "scratch", "all")
 STUDENT_INITS = ("random", "teacher_blocks")
 # Which blocks a student cut from its teacher keeps (lit_tf.students.choose_blocks): "importance" is the
@@ -35,7 +35,7 @@ SCHEDULE_CONVENTIONS = ("milestones", "reference")
 SECTION_BN_UPDATES = ("full_pass", "both_passes")
 STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
 QUANTIZATIONS = ("none", "float16", "int8")
-# The StarGAN experiment (lit_tf.gan).
+# The StarGAN experiment (lit_tf.stargan).
 GAN_MODES = ("teacher", "lit", "l2", "scratch", "rand_init")
 GAN_OPTIMIZERS = ("adam", "torch_adam")
 LR_DECAYS = ("linear", "reference")

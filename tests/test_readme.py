@@ -81,7 +81,7 @@ def test_readme_block_runs(code, tmp_path, monkeypatch):
 
 
 def test_the_quickstart_output_in_readme_is_in_the_trainers_format():
-    from lit_tf import reporting
+    from lit_tf.experiments import reporting
 
     text = open(os.path.join(ROOT, "README.md")).read()
     block = re.search(r"It ends with[^\n]*:\n\n```\n(?P<lines>.*?)```", text, re.S).group("lines").splitlines()

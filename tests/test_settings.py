@@ -5,12 +5,12 @@ import inspect
 import pytest
 
 from lit_tf import compression
-from lit_tf import experiment
 from lit_tf import settings
 from lit_tf.distillation import baselines
 from lit_tf.distillation import finetune
 from lit_tf.distillation import lit
 from lit_tf.distillation import losses
+from lit_tf.experiments import cifar as experiment
 
 SHARED = {"temperature": settings.KD.temperature, "alpha": settings.KD.alpha, "beta": settings.LIT.beta,
           "noise_stddev": settings.LIT.noise_stddev, "momentum": settings.SGD.momentum,

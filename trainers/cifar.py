@@ -5,7 +5,7 @@ r"""Compress a CIFAR teacher with LIT, end to end: data -> teacher -> student ->
     python -m trainers.cifar --flagfile=trainers/configs/resnet110_to_resnet20.flags \
         --workdir=/tmp/lit_r110_r20 --cifar_dir=/data/cifar-10-batches-py
 
-Flags only; the work is `lit_tf.experiment.run`. Run again with the same flags to
+Flags only; the work is `lit_tf.experiments.cifar.run`. Run again with the same flags to
 resume a killed run; see README.md for the workdir's contents.
 """
 
@@ -14,8 +14,8 @@ import sys
 
 from absl import flags
 
-from lit_tf import experiment_config
 from lit_tf import options
+from lit_tf.experiments import cifar_config as experiment_config
 
 if __package__:  # trainers.* in a checkout, lit_tf_trainers.* when installed
     from . import config_flags
@@ -139,9 +139,9 @@ def _flag_help():
 
 
 def execute(config, flag_values=FLAGS):
-    """Runs the checked configuration (`lit_tf.experiment.run`) and prints the result lines."""
-    from lit_tf import experiment
-    from lit_tf import reporting
+    """Runs the checked configuration (`lit_tf.experiments.cifar.run`) and prints the result lines."""
+    from lit_tf.experiments import cifar as experiment
+    from lit_tf.experiments import reporting
 
     config_flags.apply_deterministic(flag_values.deterministic)
     result = experiment.run(config, flag_values.workdir)
@@ -157,8 +157,8 @@ def execute(config, flag_values=FLAGS):
 
 def progress(config, flag_values=FLAGS):
     """`(epochs done, epochs planned)` of the run in `--workdir`."""
-    from lit_tf import experiment
-    from lit_tf import workdir
+    from lit_tf.experiments import cifar as experiment
+    from lit_tf.experiments import workdir
 
     return workdir.epochs_done(flag_values.workdir), experiment.planned_epochs(config)
 

@@ -4,7 +4,7 @@ r"""Compress StarGAN's generator with LIT on CelebA: teacher, LIT student, and t
     python -m trainers.stargan --flagfile=trainers/configs/stargan_celeba_lit.flags --workdir=/tmp/sg_lit \
         --teacher_weights=/tmp/sg_teacher/models/generator.keras --inception_weights=/data/inception_v3.h5
 
-Flags only; the work is `lit_tf.gan.experiment.run`. Run again with the same flags to resume
+Flags only; the work is `lit_tf.experiments.stargan.run`. Run again with the same flags to resume
 a killed run. The flags live in this module's own `FLAGS` (not absl's global one), so this
 trainer and `trainers.cifar` can be imported side by side.
 """
@@ -14,7 +14,7 @@ import dataclasses
 from absl import flags
 
 from lit_tf import options
-from lit_tf.gan import config as gan_config
+from lit_tf.experiments import stargan_config as gan_config
 
 if __package__:  # trainers.* in a checkout, lit_tf_trainers.* when installed
     from . import config_flags
@@ -84,9 +84,9 @@ def config_from_flags(flag_values=FLAGS):
 
 
 def execute(config, flag_values=FLAGS):
-    """Runs the checked configuration (`lit_tf.gan.experiment.run`) and prints the result lines."""
-    from lit_tf import reporting
-    from lit_tf.gan import experiment
+    """Runs the checked configuration (`lit_tf.experiments.stargan.run`) and prints the result lines."""
+    from lit_tf.experiments import reporting
+    from lit_tf.experiments import stargan as experiment
 
     config_flags.apply_deterministic(flag_values.deterministic)
     result = experiment.run(config, flag_values.workdir)
@@ -106,7 +106,7 @@ def execute(config, flag_values=FLAGS):
 
 def progress(config, flag_values=FLAGS):
     """`(epochs done, epochs planned)` of the run in `--workdir`."""
-    from lit_tf import workdir
+    from lit_tf.experiments import workdir
 
     return workdir.epochs_done(flag_values.workdir), config.epochs
 

@@ -1,6 +1,6 @@
 """LIT's IR losses: a student's sections fed the frozen teacher's boundary activations.
 
-Shared by `lit_tf.distillation.lit.LITDistiller` (CIFAR) and `lit_tf.gan.distill.GeneratorDistiller`
+Shared by `lit_tf.distillation.lit.LITDistiller` (CIFAR) and `lit_tf.stargan.distill.GeneratorDistiller`
 (StarGAN). Each model is cut once, here, and the distillers reuse the cuts.
 
 Example:

@@ -34,7 +34,7 @@ def instance_norm(name):
 def conv_norm_relu(x, filters, kernel_size, strides, name, output_name=None, transpose=False):
     conv = layers.Conv2DTranspose if transpose else layers.Conv2D
     # "same" with a 4x4 kernel and stride 2 on an even grid pads 1 on every side, exactly
-    # PyTorch's padding=1, for the convolution and its transpose (tests/test_stargan_models.py).
+    # PyTorch's padding=1, for the convolution and its transpose (tests/models/test_stargan_models.py).
     x = conv(filters, kernel_size, strides=strides, padding="same", use_bias=False, name=f"{name}_conv")(x)
     return layers.ReLU(name=output_name or f"{name}_relu")(instance_norm(f"{name}_norm")(x))
 

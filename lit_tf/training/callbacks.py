@@ -22,10 +22,10 @@ import time
 import keras
 
 from lit_tf import _compat
-from lit_tf.reporting import accuracies
-from lit_tf.reporting import logits_function
-from lit_tf.workdir import read_json
-from lit_tf.workdir import write_json_atomically
+from lit_tf.experiments.reporting import accuracies
+from lit_tf.experiments.reporting import logits_function
+from lit_tf.experiments.workdir import read_json
+from lit_tf.experiments.workdir import write_json_atomically
 
 
 class StageBackup(keras.callbacks.BackupAndRestore):
@@ -83,7 +83,7 @@ class EpochSeconds(keras.callbacks.Callback):
     """Appends each epoch's wall time (training and validation) to a CSV file: `epoch,seconds`.
 
     Appended, so the file holds every process's epochs of a stage that was restarted;
-    `lit_tf.workdir.training_seconds` sums a workdir's. (A separate file rather than a
+    `lit_tf.experiments.workdir.training_seconds` sums a workdir's. (A separate file rather than a
     `history.csv` column: `CSVLogger` appending to an older file keeps no column order.)
 
     Example:
@@ -118,7 +118,7 @@ class TestAccuracyCurve(keras.callbacks.Callback):
     that choose the kept epoch: it is written to its own file, never into the epoch's logs, so no
     callback that selects (`KeepBestEpoch`, `EarlyStopping`) can see it. One inference pass
     of `data` an epoch. A restarted stage appends; a repeated epoch's last row is the one
-    that counts (`lit_tf.workdir.read_curve`).
+    that counts (`lit_tf.experiments.workdir.read_curve`).
 
     Args:
         target: `keras.Model` evaluated (the student inside a distiller).

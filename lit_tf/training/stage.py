@@ -28,6 +28,11 @@ import numpy as np
 
 from lit_tf import settings
 from lit_tf.data.epochs import FollowEpochs
+from lit_tf.experiments.workdir import EPOCH_SECONDS_FILE
+from lit_tf.experiments.workdir import TEST_ACCURACY_FILE
+from lit_tf.experiments.workdir import check_stage_files
+from lit_tf.experiments.workdir import history_from_csv
+from lit_tf.experiments.workdir import save_weights_atomically
 from lit_tf.training.callbacks import EpochSeconds
 from lit_tf.training.callbacks import KeepBestEpoch
 from lit_tf.training.callbacks import RaiseOnNaN
@@ -36,11 +41,6 @@ from lit_tf.training.callbacks import TestAccuracyCurve
 from lit_tf.training.optimizers import piecewise_schedule
 from lit_tf.training.progress import EpochLine
 from lit_tf.training.progress import RunProgress
-from lit_tf.workdir import EPOCH_SECONDS_FILE
-from lit_tf.workdir import TEST_ACCURACY_FILE
-from lit_tf.workdir import check_stage_files
-from lit_tf.workdir import history_from_csv
-from lit_tf.workdir import save_weights_atomically
 
 
 def _done_path(checkpoint_dir, stage):

@@ -1,7 +1,7 @@
 """bench.reproduce as a user runs it: a run per seed, a context row, the table, report.md and the plot.
 
 The runs evaluate a saved teacher (mode `teacher`), so the command's own work is what is tested:
-that students train and that rows average over seeds is tested in lit_tf.experiment's and
+that students train and that rows average over seeds is tested in lit_tf.experiments.cifar's and
 bench.report's examples.
 """
 

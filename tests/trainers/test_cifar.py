@@ -12,7 +12,7 @@ import time
 import pytest
 from absl import flags
 
-from lit_tf import experiment
+from lit_tf.experiments import cifar as experiment
 from lit_tf.training import optimizers
 from tests import test_case
 from trainers import cifar
@@ -93,7 +93,7 @@ def _history_epochs(path):
         return [int(row["epoch"]) for row in csv.DictReader(f)]
 
 
-@pytest.mark.slow  # two trainer processes; in-process resume: tests/test_training.py
+@pytest.mark.slow  # two trainer processes; in-process resume: tests/training/test_stage.py
 def test_killed_with_sigkill_mid_epoch_it_resumes_and_finishes(tmp_path):
     history = tmp_path / "scratch_stage1" / "history.csv"
     first = _trainer(*TINY, f"--workdir={tmp_path}")
