@@ -57,24 +57,31 @@ def _image_folder(root, per_class=6):
                 tf.io.write_file(os.path.join(root, split, f"class{k}", f"{i}.jpg"), tf.io.encode_jpeg(pixels))
 
 
-@pytest.mark.parametrize("code", python_blocks())
-def test_readme_block_runs(code, tmp_path, monkeypatch):
+def prepare(code, folder):
+    """Writes into `folder` what `code` reads (an archive, class folders, a teacher); returns `code` smaller."""
     import lit_tf
 
-    monkeypatch.chdir(tmp_path)
-    _archive("cifar-10-batches-py")
-    lit_tf.models.get("resnet14").save_weights("teacher.weights.h5")
+    _archive(os.path.join(folder, "cifar-10-batches-py"))
+    lit_tf.models.get("resnet14").save_weights(os.path.join(folder, "teacher.weights.h5"))
     if "cifar10-jpeg" in code:  # CIFAR-10 as JPEG class folders, a few learnable images a class
-        _image_folder("cifar10-jpeg")
+        _image_folder(os.path.join(folder, "cifar10-jpeg"))
     if "teacher.keras" in code:  # a teacher deep enough for a third of its parameters, narrow to be quick
-        lit_tf.models.CifarResNet(depth=20, filters=(8, 16, 16)).save("teacher.keras")
+        lit_tf.models.CifarResNet(depth=20, filters=(8, 16, 16)).save(os.path.join(folder, "teacher.keras"))
     if "mobilenet_v2.weights.h5" in code:
         import keras
 
         keras.applications.MobileNetV2(input_shape=(32, 32, 3), alpha=0.35, weights=None, classes=10,
-                                       classifier_activation=None).save_weights("mobilenet_v2.weights.h5")
+                                       classifier_activation=None).save_weights(
+                                           os.path.join(folder, "mobilenet_v2.weights.h5"))
     for old, new in SMALLER.items():
         code = code.replace(old, new)
+    return code
+
+
+@pytest.mark.parametrize("code", python_blocks())
+def test_readme_block_runs(code, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code = prepare(code, str(tmp_path))
     namespace = {}
     exec(compile(code, "README.md", "exec"), namespace)
     assert "to_tflite" not in code or os.path.getsize("student.tflite") > 0

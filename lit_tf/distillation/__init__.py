@@ -5,7 +5,7 @@ activation and pulled to the next (the IR loss), the whole student on KD. `finet
 `KDDistiller` (a `keras.distillation.Distiller`) and the KD stage that follows. `losses` holds
 the IR and KD losses, `section_losses` the teacher-fed sections' IR losses shared by the
 CIFAR and StarGAN distillers, `baselines` training on labels, KD and FitNets, and
-`distiller_config` the distillers' `from_config`.
+`base` what the distillers share (`DistillerBase`: config, compile from config, logs).
 
 Example:
 

@@ -27,6 +27,7 @@ Example:
 import keras
 
 from lit_tf import settings
+from lit_tf.distillation.base import DistillerBase
 from lit_tf.distillation.finetune import accuracy_metric
 from lit_tf.distillation.finetune import finetune_with_kd
 from lit_tf.structure import sections
@@ -71,7 +72,7 @@ def distill_kd(teacher, student, train_data, val_data=None, *, stage1, stage2,
     return first, second
 
 
-class HintDistiller(keras.distillation.Distiller):
+class HintDistiller(DistillerBase, keras.distillation.Distiller):
     """FitNets' hint stage: Keras' `Distiller` with one `FeatureDistillation` loss and no
     label loss. Logs `loss` (the hint MSE) alone: Distiller's `student_loss` is 0 here,
     `distillation_loss` and `total_loss` repeat `loss`, and the student's accuracy means
@@ -86,11 +87,6 @@ class HintDistiller(keras.distillation.Distiller):
                 student_layer_name=student_hint_layer),
             student_loss_weight=0.0, **kwargs)
         trainability.freeze(teacher)  # Distiller's own freeze misses a teacher reloaded frozen
-
-    @property
-    def metrics(self):
-        hidden = {id(self.student_loss_tracker), id(self.distillation_loss_tracker), id(self.total_loss_tracker)}
-        return [metric for metric in super().metrics if id(metric) not in hidden]
 
 
 def _layers_after(model, layer_name):

@@ -26,8 +26,8 @@ import keras
 
 from lit_tf import _compat
 from lit_tf import settings
-from lit_tf.distillation import distiller_config
 from lit_tf.distillation import losses
+from lit_tf.distillation.base import DistillerBase
 from lit_tf.structure import folding
 from lit_tf.structure import trainability
 from lit_tf.training import fit_stage
@@ -35,7 +35,7 @@ from lit_tf.training import optimizers
 
 
 @keras.saving.register_keras_serializable(package="lit_tf")
-class KDDistiller(_compat.TeacherOutputs, keras.distillation.Distiller):
+class KDDistiller(DistillerBase, _compat.TeacherOutputs, keras.distillation.Distiller):
     """Hinton KD with the LIT reference's weighting (alpha on the hard labels).
 
     Args:
@@ -95,13 +95,6 @@ class KDDistiller(_compat.TeacherOutputs, keras.distillation.Distiller):
             object.__setattr__(self, "_folded_teacher", folded)  # past Keras' tracking: no weights of the distiller
         return folded
 
-    @property
-    def metrics(self):
-        # Log `loss` and `kd_loss` as the LIT stage does, not Distiller's student_loss,
-        # distillation_loss and total_loss (the last is kd_loss again).
-        hidden = {id(self.student_loss_tracker), id(self.distillation_loss_tracker), id(self.total_loss_tracker)}
-        return [metric for metric in super().metrics if id(metric) not in hidden]
-
     def get_config(self):
         return {
             "name": self.name,
@@ -113,10 +106,6 @@ class KDDistiller(_compat.TeacherOutputs, keras.distillation.Distiller):
             "alpha": self.alpha,
             "weight_decay": self.weight_decay,
         }
-
-    @classmethod
-    def from_config(cls, config):
-        return distiller_config.from_config(cls, config)
 
     def compile(self, optimizer="sgd", loss=None, metrics=None, **kwargs):
         loss = loss or keras.losses.SparseCategoricalCrossentropy(from_logits=True)
@@ -130,12 +119,6 @@ class KDDistiller(_compat.TeacherOutputs, keras.distillation.Distiller):
         if config and _compat.distiller_student_loss(self) is not None:
             config["loss"] = keras.saving.serialize_keras_object(_compat.distiller_student_loss(self))
         return config
-
-    def compile_from_config(self, config):
-        # Keras skips compiling a loaded model whose class overrides compile(); this one can.
-        self.compile(**keras.saving.deserialize_keras_object(config))
-        if self.built:
-            self.optimizer.build(self.trainable_variables)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         loss = super().compute_loss(x, y, y_pred, sample_weight, training=training)

@@ -6,11 +6,13 @@ pulled to f(k) by the IR loss; the full student also runs on the input and
 gets the KD loss. The total is `(beta * KD + (1 - beta) * sum_k IR_k) / 2`,
 and only the student's section weights train: its stem and head keep their
 weights and are called with `training=False` (BatchNorm on moving statistics),
-as the reference code's `student.eval()` then `sections.train()`. One function,
-`LITDistiller.lit_pass`, computes all of a step's forward pass, and no step
-changes a `trainable` flag (the student's are left as they were). When the
-student's stem is a copy of the teacher's, section 1 runs once for both losses
-(`shares_first_section`).
+as the reference code's `student.eval()` then `sections.train()`. As in Keras'
+own `Distiller`, `call()` is the student (its logits, always) and the teacher's
+pass and the IR losses are computed where the loss is, in `compute_loss`; no
+step changes a `trainable` flag. When the student's stem is a copy of the
+teacher's, section 1 runs once for both losses (`shares_first_section`: a tenth
+of a LIT step, measured): `call` keeps its output beside the logits it returns,
+and `compute_loss` takes it for the first IR loss when given those logits.
 
 Example:
 
@@ -31,33 +33,29 @@ Example:
 ['accuracy', 'ir_loss', 'ir_loss_1', 'kd_loss', 'loss']
 """
 
-import collections
 import contextlib
 
 import keras
 
-from lit_tf.distillation import distiller_config
 from lit_tf.distillation import losses
+from lit_tf.distillation.base import DistillerBase
 from lit_tf.distillation.section_losses import SectionLosses
 from lit_tf.structure import trainability
 from lit_tf.training import optimizers
 
-LITPass = collections.namedtuple("LITPass", ["logits", "ir_losses", "teacher_logits"])
-LITPass.__doc__ = """A LIT step's forward pass: the student's logits, the K IR losses, the teacher's logits."""
-
 
 @keras.saving.register_keras_serializable(package="lit_tf")
-class LITDistiller(keras.Model):
+class LITDistiller(DistillerBase, keras.Model):
     """Trains a student's sections on the teacher's intermediate representations.
 
     `call()` is the student; `compile(optimizer, metrics=...)`, `fit` and
     `evaluate` work as for any Keras model. Logs `loss`, `kd_loss`, `ir_loss`
     and `ir_loss_1` .. `ir_loss_K`.
 
-    A training step is `lit_pass` (the teacher's boundaries and logits, the
-    teacher-fed sections' IR losses, the student's logits with its stem and head
-    called with `training=False`), then `compute_loss` on its result; metrics
-    see the logits.
+    A training step is Keras' own: `call(x, training=True)` runs the student (its
+    stem and head with `training=False`, its sections training) and gives its
+    logits; `compute_loss` runs the teacher (boundaries and logits) and the
+    teacher-fed sections, and combines the IR and KD losses; metrics see the logits.
 
     Args:
         teacher: `keras.Model`, functional, trained; frozen here.
@@ -124,8 +122,8 @@ class LITDistiller(keras.Model):
             raise ValueError(f"{error} LIT runs the student's head, frozen, on its last section's output: "
                              "choose a last boundary that every path to the output passes through.") from None
         self._stem_and_head = student_cut.stem_layers + student_cut.head_layers
-        self._shared_first_section = False  # decided when the training function is made
-        self._tracing_train_step = False  # `call` gives the whole `LITPass` to Keras' train_step
+        self._shared_first_section = False  # decided when the training function is made, from the stems then
+        self._keep_first_section(None, None)
         self._kd_loss = losses.KDLoss(temperature, alpha)
 
         self.kd_loss_tracker = keras.metrics.Mean(name="kd_loss")
@@ -151,10 +149,6 @@ class LITDistiller(keras.Model):
             "seed": self.seed,
             "section_bn_updates": self.section_bn_updates,
         }
-
-    @classmethod
-    def from_config(cls, config):
-        return distiller_config.from_config(cls, config)
 
     def build(self, input_shape=None):
         # Teacher and student are functional models, built when made: nothing to create here
@@ -189,7 +183,7 @@ class LITDistiller(keras.Model):
 
         For code that calls `distiller.student` itself: the stem and head layers are frozen
         (BatchNorm on moving statistics) and the user's `trainable` flags come back after.
-        The distiller's own step never needs it: `lit_pass` calls them with `training=False`.
+        The distiller's own step never needs it: `call` runs them with `training=False`.
         """
         flags = [layer.trainable for layer in self._stem_and_head]
         for layer in self._stem_and_head:
@@ -221,50 +215,41 @@ class LITDistiller(keras.Model):
             self._shared_first_section, force = shared, True
         return super().make_train_function(force=force)
 
-    def train_step(self, *args):
-        # Keras' own step (`(data)` on TensorFlow and torch, `(state, data)` on JAX); while it is
-        # traced, `call(x, training=True)` returns the `LITPass` that `compute_loss` then reads.
-        self._tracing_train_step = True
-        try:
-            return super().train_step(*args)
-        finally:
-            self._tracing_train_step = False
-
     def call(self, inputs, training=None):
+        """The student's logits; in training its stem and head run with `training=False`, its sections train."""
         if not training:
             return self.student(inputs, training=training)
-        if self._tracing_train_step:
-            return self.lit_pass(inputs)
-        return self._student_logits(inputs)
-
-    def _student_logits(self, inputs, first=0):
-        """The student as a LIT step runs it: stem and head frozen, sections `first`.. in training mode.
-
-        `inputs` are the model's inputs when `first` is 0, else section `first`'s input.
-        """
-        outputs = self._student_stem(inputs, training=False) if first == 0 else inputs
-        for section in self.section_losses.student_sections[first:]:
+        first = self.section_losses.student_sections[0](self._student_stem(inputs, training=False), training=True)
+        outputs = first
+        for section in self.section_losses.student_sections[1:]:
             outputs = section(outputs, training=True)
-        return self._student_head(outputs, training=False)
+        logits = self._student_head(outputs, training=False)
+        self._keep_first_section(logits, first if self._shared_first_section else None)
+        return logits
 
-    def lit_pass(self, inputs):
-        """A LIT training step's forward pass on `inputs`, as a `LITPass`.
+    def _keep_first_section(self, logits, first_section):
+        # Past Keras' attribute tracking: a tensor of this trace, not state of the model.
+        object.__setattr__(self, "_first_section_of", (logits, first_section))
 
-        The frozen teacher gives its boundaries f0..fK and logits; student section k, fed
-        f(k-1), gives IR loss k; the student runs on the input, its stem and head with
-        `training=False`. With `shares_first_section`, section 1's output on f0 serves both
-        the first IR loss and the student's own pass. Otherwise the student's pass runs first,
-        as the reference's `lit_epoch` (the order matters to "both_passes" statistics).
+    def _first_section_for(self, logits):
+        """Section 1's output from the `call` that gave `logits`, when it serves the first IR loss; else None."""
+        kept_logits, first_section = self._first_section_of
+        self._keep_first_section(None, None)
+        return first_section if kept_logits is logits else None
+
+    def _ir_losses_and_teacher_logits(self, x, logits, training):
+        """The teacher's pass and the K IR losses; section 1's output taken from the student's pass when shared.
+
+        Without sharing the student's pass has run first, as the reference's `lit_epoch` (the order
+        matters to "both_passes" statistics).
         """
-        section_losses = self.section_losses
-        if not self._shared_first_section:
-            logits = self._student_logits(inputs)
-            ir_losses, teacher_logits = section_losses(inputs, training=True)
-            return LITPass(logits, ir_losses, teacher_logits)
-        features, teacher_logits = section_losses.teacher_features(inputs)
-        first = section_losses.student_sections[0](features[0], training=True)
-        ir_losses = [losses.ir_loss(features[1], first), *section_losses.ir_losses(features, True, first=1)]
-        return LITPass(self._student_logits(first, first=1), ir_losses, teacher_logits)
+        first_section = self._first_section_for(logits)
+        if first_section is None:
+            return self.section_losses(x, training=training)
+        features, teacher_logits = self.section_losses.teacher_features(x)
+        ir_losses = [losses.ir_loss(features[1], first_section),
+                     *self.section_losses.ir_losses(features, True, first=1)]
+        return ir_losses, teacher_logits
 
     def compile(self, optimizer="sgd", loss=None, metrics=None, **kwargs):
         """Keras' `compile`; LIT's loss is its own, so `loss` (and `loss_weights`) are refused."""
@@ -276,27 +261,15 @@ class LITDistiller(keras.Model):
         optimizer = optimizers.with_coupled_weight_decay(optimizer, self.weight_decay, "LITDistiller")
         super().compile(optimizer=optimizer, metrics=metrics, **kwargs)
 
-    def compile_from_config(self, config):
-        # Keras 3.15 skips compiling a loaded model whose class overrides compile(); this one can.
-        self.compile(**keras.saving.deserialize_keras_object(config))
-        if self.built:  # so the file's optimizer state has variables to load into
-            self.optimizer.build(self.trainable_variables)
-
-    def compute_metrics(self, x, y, y_pred, sample_weight=None):
-        """Keras' `compute_metrics` on the student's logits (of a `LITPass` too)."""
-        logits = y_pred.logits if isinstance(y_pred, LITPass) else y_pred
-        return super().compute_metrics(x, y, logits, sample_weight=sample_weight)
-
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        """LIT's loss from a `LITPass` (a training step), or from the student's logits and `x`."""
+        """LIT's loss: the teacher's pass and the teacher-fed sections here, the student's logits `y_pred`."""
         if sample_weight is not None:
             raise ValueError("LITDistiller weighs every sample the same: fit without sample_weight or "
                              "class_weight (or drop the third element of (x, y, sample_weight) batches).")
         if y_pred is None:
             y_pred = self(x, training=training)
-        if not isinstance(y_pred, LITPass):  # evaluation, or a caller's own logits
-            y_pred = LITPass(y_pred, *self.section_losses(x, training=training))
-        ir_loss = keras.ops.sum(keras.ops.stack(y_pred.ir_losses))
+        ir_losses, teacher_logits = self._ir_losses_and_teacher_logits(x, y_pred, training)
+        ir_loss = keras.ops.sum(keras.ops.stack(ir_losses))
         kd_loss = 0.0
         if self.beta > 0:
             if y is None and self.alpha > 0:
@@ -304,7 +277,7 @@ class LITDistiller(keras.Model):
                     f"LITDistiller needs labels for the hard-label part of the KD "
                     f"loss (alpha={self.alpha}): pass (x, y), or set alpha=0."
                 )
-            kd_loss = self._kd_loss(y, y_pred.teacher_logits, y_pred.logits)
+            kd_loss = self._kd_loss(y, teacher_logits, y_pred)
         total = (self.beta * kd_loss + (1.0 - self.beta) * ir_loss) / 2.0
         if training:
             total = total + losses.logged_weight_decay(self)
@@ -313,6 +286,6 @@ class LITDistiller(keras.Model):
         replicas = losses.replica_count()
         self.kd_loss_tracker.update_state(kd_loss * replicas)
         self.ir_loss_tracker.update_state(ir_loss * replicas)
-        for tracker, value in zip(self.ir_loss_trackers, y_pred.ir_losses):
+        for tracker, value in zip(self.ir_loss_trackers, ir_losses):
             tracker.update_state(value * replicas)
         return total
