@@ -31,6 +31,7 @@ NAMES = {
     "KDDistiller": "distillation",
     "LITDistiller": "distillation",
     "SectionLosses": "distillation",
+    "Schedule": "settings",
     "TorchSGD": "training",
     "shallower": "students",
 }

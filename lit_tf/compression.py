@@ -14,11 +14,12 @@ Example:
 >>> student = lit_tf.models.CifarResNet(depth=8, image_shape=(16, 16, 3), filters=(8, 8, 8))
 >>> x, y = np.random.rand(8, 16, 16, 3), np.random.randint(0, 10, 8)
 >>> result = lit_tf.compress(teacher, student, teacher.boundaries, (x, y),
-...                          lit_epochs=1, finetune_epochs=1, batch_size=4, verbose=0)
+...                          lit=1, finetune=1, batch_size=4, verbose=0)
 >>> result.student is student, len(result.lit_history.epoch)
 (True, 1)
 """
 
+import dataclasses
 from typing import NamedTuple
 
 import keras
@@ -35,9 +36,9 @@ from lit_tf.checks import warn_if_untrained
 from lit_tf.distillation.finetune import accuracy_metric
 from lit_tf.distillation.finetune import finetune_with_kd
 from lit_tf.distillation.lit import LITDistiller
-from lit_tf.options import SCHEDULE_CONVENTIONS
 from lit_tf.options import STUDENT_CHOICES
 from lit_tf.options import check_choice
+from lit_tf.settings import Schedule
 from lit_tf.structure import graph
 from lit_tf.structure import weight_copy
 from lit_tf.structure.blocks import find_boundaries
@@ -55,24 +56,22 @@ class CompressResult(NamedTuple):
     finetune_history: keras.callbacks.History
 
 
-def _check_arguments(boundaries, epochs):
+def _check_arguments(boundaries):
     if isinstance(boundaries, str) or not all(isinstance(b, str) for b in boundaries):
         raise ValueError(f"boundaries must be a list of K+1 layer names, e.g. ['stem', 'section_1', 'section_2']. "
                          f"Received: boundaries={boundaries!r}")
-    for name, value in epochs.items():
-        if not isinstance(value, int) or value < 0:
-            raise ValueError(f"{name} must be an int >= 0. Received: {name}={value!r}")
 
 
-def _stage_schedule(stage, given, from_keywords, default):
-    """`given` (a `settings.Schedule`), or the one `stage`'s flat keywords build; never both."""
-    if given is None:
-        return from_keywords
-    if from_keywords != default:
-        raise ValueError(f"Pass {stage}_schedule= or {stage}_epochs=/{stage}_learning_rate=/{stage}_milestones= "
-                         f"(and schedule=), not both. Received: {stage}_schedule={given}, and keywords for "
-                         f"{from_keywords}")
-    return settings.stage_schedule(given, needs_rate=True, name=f"{stage}_schedule")  # a Schedule with a rate
+def _stage_schedule(stage, given, default):
+    """`given`, a `settings.Schedule` with a rate, or an int: `default` for that many epochs."""
+    if isinstance(given, int) and not isinstance(given, bool):
+        if given < 0:
+            raise ValueError(f"{stage} is a Schedule or a number of epochs >= 0. Received: {stage}={given!r}")
+        return dataclasses.replace(default, epochs=given)
+    schedule = settings.stage_schedule(given, needs_rate=True, name=stage)  # a Schedule with a rate
+    if not isinstance(schedule.epochs, int) or schedule.epochs < 0:
+        raise ValueError(f"{stage}'s epochs must be an int >= 0. Received: {stage}={schedule}")
+    return schedule
 
 
 def _cut_student(teacher, boundaries, keep, student_init, choose, targets, data, verbose):
@@ -134,12 +133,8 @@ def compress(
     target_flops=None,
     target_latency=None,
     student_boundaries=None,
-    lit_epochs=175,
-    lit_learning_rate=0.1,
-    lit_milestones=(100,),
-    finetune_epochs=125,
-    finetune_learning_rate=0.01,
-    finetune_milestones=(55,),
+    lit=Schedule(epochs=175, learning_rate=0.1, milestones=(100,)),
+    finetune=Schedule(epochs=125, learning_rate=0.01, milestones=(55,)),
     beta=0.75,
     temperature=6.0,
     alpha=0.95,
@@ -147,9 +142,6 @@ def compress(
     momentum=0.9,
     weight_decay=1e-4,
     optimizer="sgd",
-    schedule="milestones",
-    lit_schedule=None,
-    finetune_schedule=None,
     finetune_stem_and_head=True,
     section_bn_updates="full_pass",
     init_from_teacher=True,
@@ -190,9 +182,11 @@ def compress(
             lose least (`lit_tf.students.plan_student`), and the plan is printed before training.
         student_boundaries: list of str, or `None` for the same names (or, for a student
             without them, its own `find_boundaries`).
-        lit_epochs, finetune_epochs: int, epochs of each stage.
-        lit_learning_rate, finetune_learning_rate: float, starting rates.
-        lit_milestones, finetune_milestones: epochs where the rate drops 10x.
+        lit, finetune: each stage's `lit_tf.settings.Schedule(epochs, learning_rate, milestones,
+            convention)`: its length, its starting rate, the epochs where the rate drops 10x, and
+            whether it drops at them ("milestones") or one epoch earlier ("reference", as the
+            reference's `scheduler.step()` at each epoch's start). An int is the epochs alone, at the
+            default's rate and milestones (`lit=5`: five epochs at 0.1).
         beta, temperature, alpha, noise_stddev: see `LITDistiller`.
         momentum: float, SGD momentum.
         weight_decay: float, PyTorch's coupled weight decay (`wd·w` added to each gradient),
@@ -202,10 +196,6 @@ def compress(
             the reference; `lit_tf.training.TorchSGD`), another Keras optimizer's name ("adam"),
             or a `keras.optimizers.Optimizer`; each stage trains with its own copy, its rate set
             by the stage's schedule (`lit_tf.training.optimizers.for_stage`).
-        schedule: "milestones" (rates drop at the milestone epochs) or "reference" (one
-            epoch earlier, as the reference's `scheduler.step()` at each epoch's start).
-        lit_schedule, finetune_schedule: `lit_tf.settings.Schedule`s, instead of the flat
-            keywords above (`Schedule(epochs, learning_rate, milestones, convention)`).
         finetune_stem_and_head: bool. True fine-tunes the whole student, as the paper
             describes stage 2; False keeps the stem and head weights frozen in the
             fine-tune too (their BatchNorm still in training mode), as the reference
@@ -237,14 +227,11 @@ def compress(
     quiet.start_devices()  # TensorFlow's device probe, without its CUDA line on a machine with no GPU
     if train_data is None:
         raise ValueError("compress needs train_data: a tf.data.Dataset of (image, label) batches or a tuple (x, y).")
-    check_choice("schedule", schedule, SCHEDULE_CONVENTIONS)
-    lit_schedule = _stage_schedule("lit", lit_schedule, settings.Schedule(
-        lit_epochs, lit_learning_rate, lit_milestones, schedule), settings.LIT_STAGE)
-    finetune_schedule = _stage_schedule("finetune", finetune_schedule, settings.Schedule(
-        finetune_epochs, finetune_learning_rate, finetune_milestones, schedule), settings.FINETUNE_STAGE)
-    _check_arguments(boundaries or [], {"lit_epochs": lit_schedule.epochs, "finetune_epochs": finetune_schedule.epochs})
+    lit_schedule = _stage_schedule("lit", lit, settings.LIT_STAGE)
+    finetune_schedule = _stage_schedule("finetune", finetune, settings.FINETUNE_STAGE)
+    _check_arguments(boundaries or [])
     if student_boundaries is not None:
-        _check_arguments(student_boundaries, {})
+        _check_arguments(student_boundaries)
     check_choice("choose", choose, STUDENT_CHOICES)
     targets = {"target_params": target_params, "target_flops": target_flops, "target_latency": target_latency}
     if student is not None:
@@ -255,28 +242,28 @@ def compress(
         teacher, student, boundaries, student_boundaries,
         lambda found: _cut_student(teacher, found, keep, student_init, choose, targets, train_data, verbose))
     # Cuts both models once and checks their boundary shapes; nothing trains before the data is checked.
-    lit = LITDistiller(teacher, student, boundaries, student_boundaries, beta=beta, temperature=temperature,
-                       alpha=alpha, noise_stddev=noise_stddev, weight_decay=weight_decay,
-                       section_bn_updates=section_bn_updates)
+    distiller = LITDistiller(teacher, student, boundaries, student_boundaries, beta=beta, temperature=temperature,
+                             alpha=alpha, noise_stddev=noise_stddev, weight_decay=weight_decay,
+                             section_bn_updates=section_bn_updates)
     # An optimizer that cannot apply the weight decay is one error here, before anything is written.
-    lit.compile(optimizer=optimizers.for_stage(optimizer, lit_schedule.learning_rate, momentum,
-                                               coupled_weight_decay=weight_decay, owner="compress()"),
-                metrics=[accuracy_metric()])
+    distiller.compile(optimizer=optimizers.for_stage(optimizer, lit_schedule.learning_rate, momentum,
+                                                     coupled_weight_decay=weight_decay, owner="compress()"),
+                      metrics=[accuracy_metric()])
     check_logits(teacher, "teacher", first_inputs(train_data))
     check_logits(student, "student")
     val_data = None if val_data is None else _checked_data(teacher, val_data, "val_data")
     warn_if_untrained(teacher, val_data if val_data is not None else train_data,
                       "val_data" if val_data is not None else "train_data")
     if init_from_teacher:
-        _copy_stem_and_head(lit)
+        _copy_stem_and_head(distiller)
     fit_kwargs = {"batch_size": batch_size, "steps_per_epoch": steps_per_epoch, "verbose": verbose,
                   "callbacks": callbacks, "checkpoint_dir": checkpoint_dir, "report_data": report_data}
     if verbose:
         print(f"[lit_tf] Stage 1/2, LIT: {lit_schedule.epochs} epochs, sections {student_boundaries[1:]}")
     # The student's best epoch is chosen after fine-tuning, not here.
-    lit_history = fit_stage(lit, train_data, val_data, schedule=lit_schedule, stage="lit", target=student,
+    lit_history = fit_stage(distiller, train_data, val_data, schedule=lit_schedule, stage="lit", target=student,
                             keep_best=False, **fit_kwargs)
-    finetune_history = _finetune(lit, train_data, val_data, finetune_schedule, finetune_stem_and_head, verbose,
+    finetune_history = _finetune(distiller, train_data, val_data, finetune_schedule, finetune_stem_and_head, verbose,
                                  dict(temperature=temperature, alpha=alpha, momentum=momentum,
                                       weight_decay=weight_decay, optimizer=optimizer, **fit_kwargs))
     # Ready for `student.evaluate(test_data)`: its loss and accuracy on integer class ids.
@@ -324,5 +311,6 @@ def _print_summary(teacher, student, val_data, batch_size):
     if isinstance(val_data, tuple):
         val_data = tf.data.Dataset.from_tensor_slices(val_data).batch(batch_size or 32)
     named = {"teacher": (teacher, teacher.name), "student": (student, student.name)}
+    width = max(10, len(teacher.name), len(student.name))
     for name, summary in reporting.model_summaries(named, val_data).items():
-        print(reporting.summary_line(name, summary, "val"), flush=True)
+        print(reporting.summary_line(name, summary, "val", width), flush=True)

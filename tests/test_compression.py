@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import lit_tf
+from lit_tf.settings import Schedule
 from lit_tf.structure import sections
 from tests import test_case
 
@@ -18,8 +19,8 @@ def test_compress_runs_both_stages_from_the_teachers_stem_and_head():
     lrs = []
     record = keras.callbacks.LambdaCallback(on_epoch_begin=lambda e, logs: lrs.append(None))
     result = lit_tf.compress(
-        teacher, student, B, (x, y), (x[:8], y[:8]), lit_epochs=2, finetune_epochs=3,
-        lit_milestones=(1,), finetune_milestones=(2,), batch_size=8, verbose=0, callbacks=[record],
+        teacher, student, B, (x, y), (x[:8], y[:8]), lit=Schedule(2, 0.1, (1,)), finetune=Schedule(3, 0.01, (2,)),
+        batch_size=8, verbose=0, callbacks=[record],
     )
     assert result.student is student and len(lrs) == 5
     loss, accuracy = student.evaluate(x, y, verbose=0)  # compiled for evaluation
@@ -40,7 +41,7 @@ def test_stem_and_head_are_the_teachers_through_the_lit_stage_and_each_model_is_
         cut(self, model, boundaries)
 
     monkeypatch.setattr(sections.Sections, "__init__", counted)
-    lit_tf.compress(teacher, student, B, (x, y), lit_epochs=2, finetune_epochs=0, batch_size=8, verbose=0)
+    lit_tf.compress(teacher, student, B, (x, y), lit=2, finetune=0, batch_size=8, verbose=0)
     assert sorted(cuts) == ["student", "teacher"]
     for name in ["stem_conv", "stem_bn", "head"]:
         for t, s in zip(teacher.get_layer(name).weights, student.get_layer(name).weights):
@@ -54,7 +55,7 @@ def test_fine_tune_keeps_the_best_validation_epoch(monkeypatch):
     keep = keras.callbacks.LambdaCallback(
         on_epoch_end=lambda e, logs: snapshots.append((logs["val_accuracy"], [np.array(w) for w in student.weights]))
     )
-    lit_tf.compress(teacher, student, B, (x, y), (x, y), lit_epochs=1, finetune_epochs=3,
+    lit_tf.compress(teacher, student, B, (x, y), (x, y), lit=1, finetune=3,
                     batch_size=8, verbose=0, callbacks=[keep])
     finetune = snapshots[1:]
     best = max(range(len(finetune)), key=lambda i: (finetune[i][0], -i))
@@ -67,7 +68,7 @@ def test_nan_loss_stops_with_one_clear_error():
     x[0, 0, 0, 0] = np.nan
     teacher, student = test_case.tiny_classifier(2), test_case.tiny_classifier(1)
     with pytest.raises(FloatingPointError, match="'lit' stage loss became nan in epoch 1"):
-        lit_tf.compress(teacher, student, B, (x, y), lit_epochs=1, finetune_epochs=1, batch_size=8, verbose=0)
+        lit_tf.compress(teacher, student, B, (x, y), lit=1, finetune=1, batch_size=8, verbose=0)
 
 
 def test_a_student_whose_stem_differs_is_refused_before_training():
@@ -75,7 +76,7 @@ def test_a_student_whose_stem_differs_is_refused_before_training():
     student = test_case.tiny_classifier(1, num_classes=3)
     x, y = test_case.tiny_data(8)
     with pytest.raises(ValueError, match="head cannot start as a copy.*init_from_teacher=False"):
-        lit_tf.compress(teacher, student, B, (x, y), lit_epochs=1, finetune_epochs=1, verbose=0)
+        lit_tf.compress(teacher, student, B, (x, y), lit=1, finetune=1, verbose=0)
 
 
 def test_the_reference_fine_tune_keeps_stem_and_head_weights_and_updates_the_stem_statistics():
@@ -85,9 +86,9 @@ def test_the_reference_fine_tune_keeps_stem_and_head_weights_and_updates_the_ste
     record = keras.callbacks.LambdaCallback(
         on_epoch_end=lambda e, logs: stem_statistics.append(student.get_layer("stem_bn").moving_mean.numpy()))
     result = lit_tf.compress(
-        teacher, student, B, (x, y), lit_epochs=1, finetune_epochs=2, batch_size=8, verbose=0,
-        finetune_stem_and_head=False, optimizer="torch_sgd", schedule="reference", finetune_milestones=(2,),
-        callbacks=[record])
+        teacher, student, B, (x, y), lit=Schedule(1, 0.1, (100,), "reference"),
+        finetune=Schedule(2, 0.01, (2,), "reference"), batch_size=8, verbose=0,
+        finetune_stem_and_head=False, optimizer="torch_sgd", callbacks=[record])
     for name in ["stem_conv", "head"]:
         for t, s in zip(teacher.get_layer(name).weights, student.get_layer(name).weights):
             np.testing.assert_array_equal(t, s, err_msg=name)
@@ -103,8 +104,10 @@ def test_the_reference_fine_tune_keeps_stem_and_head_weights_and_updates_the_ste
 
 @pytest.mark.parametrize("bad, match", [
     (dict(boundaries="stem"), r"boundaries must be a list of K\+1 layer names.*Received: boundaries='stem'"),
-    (dict(lit_epochs=-1), r"lit_epochs must be an int >= 0\. Received: lit_epochs=-1"),
-    (dict(finetune_epochs=2.5), r"finetune_epochs must be an int >= 0\. Received: finetune_epochs=2.5"),
+    (dict(lit=-1), r"lit is a Schedule or a number of epochs >= 0\. Received: lit=-1"),
+    (dict(finetune=Schedule(2.5, 0.01)), r"finetune's epochs must be an int >= 0\. Received: finetune=Schedule"),
+    (dict(finetune=Schedule(2)), r"at the schedule's learning rate: give one\. Received: finetune=Schedule"),
+    (dict(lit={"epochs": 2}), r"lit is a lit_tf.settings.Schedule"),
     (dict(images=(8, 12, 12, 3)), r"gives images of shape \(12, 12, 3\) but .* takes \(16, 16, 3\): resize"),
     (dict(one_hot=True), r"labels of shape \(None, 4\); .*integer class ids .* argmax"),
     (dict(unbatched=True), r"yields single images of shape \(16, 16, 3\), not batches: batch it"),
@@ -125,7 +128,7 @@ def test_bad_input_is_one_value_error_before_training(bad, match):
     before = [w.copy() for w in student.get_weights()]
     with pytest.raises(ValueError, match=match) as error:
         lit_tf.compress(teacher, student, bad.get("boundaries", B), data, verbose=0,
-                        lit_epochs=bad.get("lit_epochs", 1), finetune_epochs=bad.get("finetune_epochs", 1))
+                        lit=bad.get("lit", 1), finetune=bad.get("finetune", 1))
     assert "init_from_teacher" not in str(error.value)  # the hint belongs to the stem/head copy alone
     for old, new in zip(before, student.get_weights()):
         np.testing.assert_array_equal(old, new)
@@ -134,8 +137,8 @@ def test_bad_input_is_one_value_error_before_training(bad, match):
 def test_without_a_student_compress_cuts_one_from_the_teachers_blocks_and_finds_the_boundaries():
     x, y = test_case.tiny_data(32)
     teacher = lit_tf.models.CifarResNet(depth=14, image_shape=(16, 16, 3), filters=(8, 8, 8), num_classes=4)
-    result = lit_tf.compress(teacher, keep=1, train_data=(x, y), val_data=(x[:8], y[:8]), lit_epochs=1,
-                             finetune_epochs=0, batch_size=8, verbose=0)
+    result = lit_tf.compress(teacher, keep=1, train_data=(x, y), val_data=(x[:8], y[:8]), lit=1,
+                             finetune=0, batch_size=8, verbose=0)
     student = result.student
     small = lit_tf.models.CifarResNet(depth=8, image_shape=(16, 16, 3), filters=(8, 8, 8), num_classes=4)
     assert student.count_params() == small.count_params()
@@ -209,11 +212,11 @@ def test_class_ids_of_shape_batch_by_1_are_taken_as_keras_sparse_losses_take_the
     x, y = test_case.tiny_data(16)
     column = y[:, None]
     result = lit_tf.compress(test_case.tiny_classifier(2), test_case.tiny_classifier(1), B, (x, column),
-                             (x[:8], column[:8]), lit_epochs=1, finetune_epochs=1, batch_size=8, verbose=0)
+                             (x[:8], column[:8]), lit=1, finetune=1, batch_size=8, verbose=0)
     assert len(result.finetune_history.history["val_accuracy"]) == 1
     dataset = tf.data.Dataset.from_tensor_slices((x, column)).batch(8)
     result = lit_tf.compress(test_case.tiny_classifier(2), test_case.tiny_classifier(1), B, dataset,
-                             lit_epochs=1, finetune_epochs=0, verbose=0)
+                             lit=1, finetune=0, verbose=0)
     assert np.isfinite(result.lit_history.history["kd_loss"][0])
 
 
@@ -224,8 +227,8 @@ def test_an_untrained_teacher_is_warned_about_before_training():
     y = np.where(y == 3, 0, y)  # so it is always wrong
     with pytest.warns(UserWarning, match=r"The teacher 'teacher' scores 0\.000 on val_data, near chance for 4 "
                                          r"classes: is it trained"):
-        lit_tf.compress(teacher, test_case.tiny_classifier(1), B, (x, y), (x[:16], y[:16]), lit_epochs=0,
-                        finetune_epochs=0, verbose=0)
+        lit_tf.compress(teacher, test_case.tiny_classifier(1), B, (x, y), (x[:16], y[:16]), lit=0,
+                        finetune=0, verbose=0)
 
 
 class _Batches(keras.utils.PyDataset):
@@ -255,7 +258,7 @@ def test_every_form_of_batches_fit_takes_trains(form):
     data = _Batches(x, y, 8) if form == "py_dataset" else _endless(x, y, 8)
     steps = {"steps_per_epoch": 4} if form == "generator" else {}
     result = lit_tf.compress(test_case.tiny_classifier(2), student, B, data, _Batches(x[:16], y[:16], 8),
-                             lit_epochs=2, finetune_epochs=1, verbose=0, **steps)
+                             lit=2, finetune=1, verbose=0, **steps)
     assert len(result.lit_history.epoch) == 2 and np.isfinite(result.lit_history.history["loss"]).all()
     assert len(result.finetune_history.history["val_accuracy"]) == 1
     assert any(not np.array_equal(old, new) for old, new in zip(before, student.get_weights()))
@@ -276,7 +279,7 @@ def test_data_compress_cannot_use_is_one_clear_error_before_training(data, match
     student = test_case.tiny_classifier(1)
     before = [w.copy() for w in student.get_weights()]
     with pytest.raises(ValueError, match=match):
-        lit_tf.compress(test_case.tiny_classifier(2), student, B, given, lit_epochs=1, finetune_epochs=1, verbose=0)
+        lit_tf.compress(test_case.tiny_classifier(2), student, B, given, lit=1, finetune=1, verbose=0)
     for old, new in zip(before, student.get_weights()):
         np.testing.assert_array_equal(old, new)
 
@@ -286,7 +289,7 @@ def test_optimizer_names_and_objects_train_each_stage_with_its_own_copy(optimize
     x, y = test_case.tiny_data(16)
     given = keras.optimizers.Adam(beta_1=0.5) if optimizer == "object" else optimizer
     result = lit_tf.compress(test_case.tiny_classifier(2), test_case.tiny_classifier(1), B, (x, y),
-                             lit_epochs=1, finetune_epochs=2, finetune_milestones=(1,), batch_size=8, verbose=0,
+                             lit=1, finetune=Schedule(2, 0.01, (1,)), batch_size=8, verbose=0,
                              optimizer=given, weight_decay=0.0)  # Adam cannot add PyTorch's coupled decay
     assert result.finetune_history.history["learning_rate"] == pytest.approx([0.01, 0.001])
     assert np.isfinite(result.finetune_history.history["loss"]).all()
@@ -299,44 +302,39 @@ def test_an_unknown_optimizer_is_one_clear_error():
     with pytest.raises(ValueError, match=r"optimizer must be one of \('sgd', 'torch_sgd'\), a Keras optimizer's "
                                          r"name such as 'adam', or a keras.optimizers.Optimizer. Received: "
                                          r"optimizer='adamx'"):
-        lit_tf.compress(test_case.tiny_classifier(2), test_case.tiny_classifier(1), B, (x, y), lit_epochs=1,
-                        finetune_epochs=1, batch_size=8, verbose=0, optimizer="adamx")
+        lit_tf.compress(test_case.tiny_classifier(2), test_case.tiny_classifier(1), B, (x, y), lit=1,
+                        finetune=1, batch_size=8, verbose=0, optimizer="adamx")
 
 
 def test_an_optimizer_that_cannot_apply_the_weight_decay_is_one_error_before_anything_is_written(tmp_path):
     x, y = test_case.tiny_data(8)
     with pytest.raises(ValueError, match=r"^compress\(\) has weight_decay=0.0001, PyTorch's coupled weight decay, "
                                          r"which Adam cannot apply: use 'sgd', 'torch_sgd'.* or weight_decay=0"):
-        lit_tf.compress(test_case.tiny_classifier(2), test_case.tiny_classifier(1), B, (x, y), lit_epochs=1,
-                        finetune_epochs=1, batch_size=8, verbose=0, optimizer="adam", checkpoint_dir=str(tmp_path))
+        lit_tf.compress(test_case.tiny_classifier(2), test_case.tiny_classifier(1), B, (x, y), lit=1,
+                        finetune=1, batch_size=8, verbose=0, optimizer="adam", checkpoint_dir=str(tmp_path))
     assert not list(tmp_path.iterdir())
 
 
 def test_compress_ends_with_a_line_a_model_like_the_trainers(capsys):
     x, y = test_case.tiny_data(16)
     teacher, student = test_case.tiny_classifier(2, name="teacher"), test_case.tiny_classifier(1, name="student")
-    lit_tf.compress(teacher, student, B, (x, y), (x[:8], y[:8]), lit_epochs=1, finetune_epochs=1, batch_size=8)
+    lit_tf.compress(teacher, student, B, (x, y), (x[:8], y[:8]), lit=1, finetune=1, batch_size=8)
     lines = capsys.readouterr().out.strip().split("\n")[-2:]
     for line, role, model in zip(lines, ("teacher", "student"), (teacher, student)):
         assert line.startswith(f"[lit_tf] {role:<8} {model.name:<10} val accuracy 0.")
         assert f"params {model.count_params():,}  FLOPs " in line
 
 
-def test_compress_takes_the_stages_schedules_or_their_keywords_never_both(capsys):
-    from lit_tf import settings
-
+def test_compress_takes_each_stages_schedule_or_its_epochs_at_the_default_rates(capsys):
     x, y = test_case.tiny_data(16)
     teacher, student = test_case.tiny_classifier(2), test_case.tiny_classifier(1)
-    result = lit_tf.compress(teacher, student, B, (x, y), lit_schedule=settings.Schedule(2, 0.05),
-                             finetune_schedule=settings.Schedule(1, 0.01), batch_size=8, summary=False)
+    result = lit_tf.compress(teacher, student, B, (x, y), lit=Schedule(2, 0.05), finetune=1, batch_size=8,
+                             summary=False)
     assert (result.lit_history.epoch, result.finetune_history.epoch) == ([0, 1], [0])
     assert result.lit_history.history["learning_rate"] == pytest.approx([0.05, 0.05])
+    assert result.finetune_history.history["learning_rate"] == pytest.approx([0.01])  # the reference's rate
     printed = capsys.readouterr().out
     assert "LIT: 2 epochs" in printed and "fine-tune: 1 epochs" in printed
-    with pytest.raises(ValueError, match="Pass lit_schedule= or lit_epochs="):
-        lit_tf.compress(teacher, student, B, (x, y), lit_schedule=settings.Schedule(2, 0.05), lit_epochs=3)
-    with pytest.raises(ValueError, match="lit_schedule is a lit_tf.settings.Schedule"):
-        lit_tf.compress(teacher, student, B, (x, y), lit_schedule={"epochs": 2})
 
 
 def test_a_sequential_teacher_and_student_train_through_both_stages():
@@ -352,6 +350,6 @@ def test_a_sequential_teacher_and_student_train_through_both_stages():
 
     x, y = test_case.tiny_data(16)
     teacher, student = sequential("teacher"), sequential("student")
-    result = lit_tf.compress(teacher, student, ["stem", "section_1"], (x, y), lit_epochs=1, finetune_epochs=1,
+    result = lit_tf.compress(teacher, student, ["stem", "section_1"], (x, y), lit=1, finetune=1,
                              batch_size=8, verbose=0)
     assert len(result.lit_history.epoch) == 1 and len(result.finetune_history.epoch) == 1  # the KD stage ran

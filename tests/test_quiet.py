@@ -59,7 +59,7 @@ print("--- lit_tf from here", file=sys.stderr, flush=True)
 train = image_folder.provide_dataset("train", 8, root, validation_fraction=0.25)
 val = image_folder.provide_dataset("validation", 8, root, validation_fraction=0.25, augment=False)
 teacher = lit_tf.models.CifarResNet(depth=14, image_shape=(16, 16, 3), filters=(8, 8, 8), num_classes=3)
-result = lit_tf.compress(teacher, keep=1, train_data=train, val_data=val.take(1), lit_epochs=1, finetune_epochs=1)
+result = lit_tf.compress(teacher, keep=1, train_data=train, val_data=val.take(1), lit=1, finetune=1)
 lit_tf.export.to_tflite(result.student, sys.argv[1] + "/student.tflite")
 """
 

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SMALLER = {'"resnet110"': '"resnet14"', '"resnet20"': '"resnet8"', "lit_epochs=175": "lit_epochs=1",
-           "finetune_epochs=125": "finetune_epochs=1"}
+SMALLER = {'"resnet110"': '"resnet14"', '"resnet20"': '"resnet8"', "lit=175": "lit=1", "(175, 0.1,": "(1, 0.1,",
+           "finetune=125": "finetune=1", "(125, 0.01,": "(1, 0.01,"}
 
 
 def python_blocks():

@@ -36,9 +36,7 @@ def test_the_stages_and_the_trainer_config_default_to_the_settings():
     compress = inspect.signature(compression.compress).parameters
     stages = {"lit": settings.LIT_STAGE, "finetune": settings.FINETUNE_STAGE}
     for stage, schedule in stages.items():  # written out in the signature, so the API page shows the values
-        assert (compress[f"{stage}_epochs"].default, compress[f"{stage}_learning_rate"].default,
-                tuple(compress[f"{stage}_milestones"].default)) == (schedule.epochs, schedule.learning_rate,
-                                                                     schedule.milestones)
+        assert compress[stage].default == schedule
     assert compress["weight_decay"].default == settings.SGD.weight_decay == 1e-4
 
 

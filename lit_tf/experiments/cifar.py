@@ -122,7 +122,7 @@ def _kd_settings(config):
 
 def _lit(config, teacher, student, data, fit_kwargs):
     compress(teacher, student, list(config.boundaries), data["train"], data["validation"],
-             lit_schedule=config.lit_schedule, finetune_schedule=config.finetune_schedule, beta=config.beta,
+             lit=config.lit_schedule, finetune=config.finetune_schedule, beta=config.beta,
              noise_stddev=config.noise_stddev, finetune_stem_and_head=config.finetune_stem_and_head,
              section_bn_updates=config.section_bn_updates, summary=False,  # the run ends with its own
              **_kd_settings(config), **fit_kwargs)

@@ -82,15 +82,17 @@ def model_summaries(named, test_data=None):
             for (name, (model, arch)), score in zip(named.items(), scores)}
 
 
-def summary_line(name, summary, measured_on="test"):
+def summary_line(name, summary, measured_on="test", arch_width=10):
     """The line a run ends with for one model: name, architecture, accuracy, parameters, FLOPs.
+
+    `arch_width`: the architecture column's width (the longest name of the lines printed together).
 
     >>> summary_line("lit", {"arch": "resnet8", "accuracy": 0.97771, "params": 75770, "flops": 24660650})
     '[lit_tf] lit      resnet8    test accuracy 0.9777  params 75,770  FLOPs 24,660,650'
     """
     measured = (f"{measured_on} accuracy {summary['accuracy']:.4f}  "
                 if summary.get("accuracy") is not None else "")
-    return (f"[lit_tf] {name:<8} {summary['arch']:<10} {measured}params {summary['params']:,}  "
+    return (f"[lit_tf] {name:<8} {summary['arch']:<{arch_width}} {measured}params {summary['params']:,}  "
             f"FLOPs {summary['flops']:,}")
 
 

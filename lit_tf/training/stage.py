@@ -112,12 +112,38 @@ def fit_stage(
     if folder:
         check_stage_files(folder)  # a damaged checkpoint is one clear error, not a traceback or a silent restart
     if folder and is_done(checkpoint_dir, stage):
-        target.load_weights(_done_path(checkpoint_dir, stage))
-        for callback in callbacks or []:
-            if isinstance(callback, RunProgress):
-                callback.skip(epochs)
-        return history_from_csv(os.path.join(folder, "history.csv"))
+        return _reload_finished(target, checkpoint_dir, stage, epochs, callbacks)
+    line_batch = _batch_size(train_data, batch_size) if verbose == "lines" else None  # the epoch line's images/s
+    callbacks, verbose = _stage_callbacks(stage, schedule, target, folder, callbacks, keep_best=keep_best,
+                                          report_data=report_data, nan_monitors=nan_monitors, verbose=verbose,
+                                          batch_size=line_batch)
+    x, y = train_data if isinstance(train_data, tuple) else (train_data, None)
+    _build_on_one_batch(model, x)
+    history = model.fit(
+        x, y, validation_data=val_data, epochs=epochs, callbacks=callbacks,
+        batch_size=batch_size, verbose=verbose, shuffle=isinstance(x, np.ndarray),  # datasets shuffle themselves
+        steps_per_epoch=steps_per_epoch,
+    )
+    if not folder:
+        return history
+    save_weights_atomically(target, _done_path(checkpoint_dir, stage))
+    shutil.rmtree(os.path.join(folder, "backup"), ignore_errors=True)
+    return history_from_csv(os.path.join(folder, "history.csv"))
 
+
+def _reload_finished(target, checkpoint_dir, stage, epochs, callbacks):
+    """A finished stage: `target` gets its final weights, the run's progress skips its epochs; its history."""
+    target.load_weights(_done_path(checkpoint_dir, stage))
+    for callback in callbacks or []:
+        if isinstance(callback, RunProgress):
+            callback.skip(epochs)
+    return history_from_csv(os.path.join(checkpoint_dir, stage, "history.csv"))
+
+
+def _stage_callbacks(stage, schedule, target, folder, callbacks, *, keep_best, report_data, nan_monitors, verbose,
+                     batch_size):
+    """The stage's callbacks (rate, NaN stop, epoch order, its line, the caller's, best epoch, files) and
+    `verbose` for `fit` ("lines" prints through `EpochLine`, so `fit` itself prints nothing)."""
     callbacks = [
         *([keras.callbacks.LearningRateScheduler(
             piecewise_schedule(schedule.learning_rate, schedule.milestones, convention=schedule.convention))]
@@ -125,11 +151,9 @@ def fit_stage(
         RaiseOnNaN(stage, nan_monitors),
         FollowEpochs(),  # the training data's order follows the epoch, resumed or not
         # The epoch's line first, then what the caller's callbacks print (the run's ETA).
-        *([EpochLine(stage, epochs, batch_size=_batch_size(train_data, batch_size))] if verbose == "lines" else []),
+        *([EpochLine(stage, schedule.epochs, batch_size=batch_size)] if verbose == "lines" else []),
         *(callbacks or []),
     ]
-    if verbose == "lines":
-        verbose = 0
     if keep_best:
         callbacks.append(KeepBestEpoch(target, folder and os.path.join(folder, "best")))
     if folder:
@@ -143,18 +167,7 @@ def fit_stage(
               if report_data is not None else []),
             keras.callbacks.TensorBoard(os.path.join(folder, "logs"), write_graph=False),
         ]
-    x, y = train_data if isinstance(train_data, tuple) else (train_data, None)
-    _build_on_one_batch(model, x)
-    history = model.fit(
-        x, y, validation_data=val_data, epochs=epochs, callbacks=callbacks,
-        batch_size=batch_size, verbose=verbose, shuffle=isinstance(x, np.ndarray),  # datasets shuffle themselves
-        steps_per_epoch=steps_per_epoch,
-    )
-    if not folder:
-        return history
-    save_weights_atomically(target, _done_path(checkpoint_dir, stage))
-    shutil.rmtree(os.path.join(folder, "backup"), ignore_errors=True)
-    return history_from_csv(os.path.join(folder, "history.csv"))
+    return callbacks, 0 if verbose == "lines" else verbose
 
 
 def _batch_size(train_data, batch_size):

@@ -63,7 +63,7 @@ def test_choose_keep_needs_data():
 def test_compress_to_a_target_prints_the_plan_and_trains_that_student(capsys, tmp_path):
     x, y = test_case.tiny_data(32)
     teacher = models.CifarResNet(depth=20, image_shape=(16, 16, 3), filters=(8, 16, 16), num_classes=4)
-    result = lit_tf.compress(teacher, target_params=0.6, train_data=(x, y), lit_epochs=1, finetune_epochs=1,
+    result = lit_tf.compress(teacher, target_params=0.6, train_data=(x, y), lit=1, finetune=1,
                              batch_size=8, checkpoint_dir=str(tmp_path / "run"))
     out = capsys.readouterr().out
     assert "[lit_tf] plan for target_params=0.6" in out
