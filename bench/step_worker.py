@@ -118,15 +118,18 @@ def _student_alone(model, sgd):
 
     cross_entropy = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     try:
-        from lit_tf.distillation.baselines import L2Regularized  # a tree from before the decay moved into the optimizer
-    except ImportError:
         from lit_tf.training.optimizers import with_coupled_weight_decay
+    except ImportError:
+        try:  # a tree from before lit_tf.training (`--before`)
+            from lit_tf.optimizers import with_coupled_weight_decay
+        except ImportError:  # a tree from before the decay moved into the optimizer
+            from lit_tf.baselines import L2Regularized
 
-        model.compile(with_coupled_weight_decay(sgd(), 1e-4), cross_entropy)
-        return model
-    alone = L2Regularized(model, 1e-4)
-    alone.compile(sgd(), cross_entropy)
-    return alone
+            alone = L2Regularized(model, 1e-4)
+            alone.compile(sgd(), cross_entropy)
+            return alone
+    model.compile(with_coupled_weight_decay(sgd(), 1e-4), cross_entropy)
+    return model
 
 
 def _import_tensorflow_as_the_tree_does():
