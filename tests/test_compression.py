@@ -206,6 +206,7 @@ def test_a_teacher_or_student_giving_probabilities_is_refused_with_how_to_get_lo
         lit_tf.compress(test_case.tiny_classifier(2), student, B, (x, y), verbose=0)
 
 
+@pytest.mark.slow  # two compress runs on a label shape
 def test_class_ids_of_shape_batch_by_1_are_taken_as_keras_sparse_losses_take_them():
     import tensorflow as tf
 
@@ -250,7 +251,7 @@ def _endless(x, y, batch_size):
             yield x[start:start + batch_size], y[start:start + batch_size]
 
 
-@pytest.mark.parametrize("form", ["py_dataset", "generator"])
+@pytest.mark.parametrize("form", ["py_dataset", pytest.param("generator", marks=pytest.mark.slow)])
 def test_every_form_of_batches_fit_takes_trains(form):
     x, y = test_case.tiny_data(32)
     student = test_case.tiny_classifier(1)

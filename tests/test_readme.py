@@ -3,7 +3,8 @@
 Each block is executed in a fresh folder holding what it names (a teacher's weights, a
 CIFAR-10 python archive or class folders of learnable synthetic images), with `SMALLER` applied: smaller
 architectures and epoch counts, nothing else. A block that cannot run here says so in
-an HTML comment `<!-- not run: reason -->` on the line before it.
+an HTML comment `<!-- not run: reason -->` on the line before it; one that runs only with
+`-m slow` (CI runs it) in `<!-- slow: reason -->`.
 """
 
 import os
@@ -24,10 +25,11 @@ def python_blocks():
     blocks = []
     for page in pages:
         text = open(os.path.join(ROOT, page)).read()
-        for match in re.finditer(r"(?:<!-- not run: (?P<reason>.*?) -->\n)?```python\n(?P<code>.*?)```", text, re.S):
+        for match in re.finditer(r"(?:<!-- (?P<kind>not run|slow): (?P<reason>.*?) -->\n)?```python\n(?P<code>.*?)```",
+                                 text, re.S):
             line = text[:match.start()].count(chr(10))
-            blocks.append(pytest.param(match.group("code"), marks=[pytest.mark.skip(match.group("reason"))]
-                                       if match.group("reason") else [], id=f"{page}:{line}"))
+            marks = {"not run": [pytest.mark.skip(match.group("reason"))], "slow": [pytest.mark.slow], None: []}
+            blocks.append(pytest.param(match.group("code"), marks=marks[match.group("kind")], id=f"{page}:{line}"))
     return blocks
 
 

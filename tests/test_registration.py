@@ -41,7 +41,8 @@ def saved(tmp_path_factory):
 
 
 @pytest.mark.parametrize("imports", [
-    "import lit_tf\nassert 'tensorflow' not in sys.modules  # still instant\nimport keras",
+    pytest.param("import lit_tf\nassert 'tensorflow' not in sys.modules  # still instant\nimport keras",
+                 marks=pytest.mark.slow),  # a fresh process that imports TensorFlow after lit_tf
     "import keras\nimport lit_tf",
 ])
 def test_load_model_finds_lit_tfs_classes_after_import_lit_tf_alone(saved, imports):

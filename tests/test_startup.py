@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from tensorflow.python.util import _pywrap_util_port
 
 from lit_tf import startup
@@ -19,6 +20,7 @@ def test_onednn_is_on_in_a_process_that_started_tensorflow_through_startup():
     assert _pywrap_util_port.IsMklEnabled() == (os.environ.get(startup.ONEDNN, "1") != "0")
 
 
+@pytest.mark.slow  # a fresh process that imports TensorFlow
 def test_an_explicit_zero_in_the_environment_turns_onednn_off():
     env = dict(os.environ, TF_ENABLE_ONEDNN_OPTS="0", PYTHONPATH=ROOT)
     run = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=env, text=True, capture_output=True,

@@ -2,11 +2,14 @@
 
 import json
 
+import pytest
+
 from lit_tf import models
 from tests import test_case
 from tests.data.test_image_folder import make_folder
 
 
+@pytest.mark.slow  # a benchmark's command line, whole
 def test_the_rows_are_collected_and_the_teachers_blocks_scored(tmp_path):
     out, publish = tmp_path / "out", tmp_path / "publish"
     images = make_folder(tmp_path / "images", per_class=8, size=16)

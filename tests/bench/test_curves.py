@@ -35,6 +35,7 @@ def test_runs_share_one_adapted_teacher_and_give_curves_a_report_and_published_f
     assert (publish / "curves.png").read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.slow  # a benchmark's command line, whole
 def test_a_bad_run_is_one_line_before_anything_trains(tmp_path):
     code, _, err = test_case.run_module("bench.curves", "--flagfile=trainers/configs/quickstart.flags",
                                         "--runs=lit/zero", f"--out={tmp_path / 'out'}")

@@ -38,6 +38,7 @@ def test_the_frontier_is_collected_timed_and_drawn(tmp_path):
                                                "resnet14, kd within 0.5 points: none, kd within 1.0 points: none")
 
 
+@pytest.mark.slow  # a benchmark's command line, whole
 def test_report_only_redraws_from_the_published_files(tmp_path):
     publish = tmp_path / "publish"
     _runs(publish)

@@ -7,10 +7,13 @@ bench.report's examples.
 
 import json
 
+import pytest
+
 from lit_tf import models
 from tests import test_case
 
 
+@pytest.mark.slow  # a benchmark's command line, whole
 def test_two_seeds_and_a_context_row_give_the_table_report_md_and_the_plot(tmp_path):
     teacher = str(tmp_path / "teacher.keras")
     models.get("resnet8").save(teacher)

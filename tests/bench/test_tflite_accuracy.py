@@ -17,6 +17,7 @@ RESULTS = os.path.join(ROOT, "docs", "results", "cifar10_jpeg")
 JPEG = os.path.join(test_case.SHARED, "data", "cifar10-jpeg")
 
 
+@pytest.mark.slow  # a benchmark's command line, whole
 def test_prints_the_litert_accuracy_and_its_difference_to_the_result(tmp_path):
     root = make_folder(tmp_path / "images", size=16)
     model = models.CifarResNet(depth=8, image_shape=(16, 16, 3), filters=(8, 8, 8), num_classes=3)

@@ -26,7 +26,7 @@ def _trained_teacher(x, y):
     return teacher
 
 
-@pytest.mark.parametrize("section_bn_updates", ["both_passes", "full_pass"])
+@pytest.mark.parametrize("section_bn_updates", [pytest.param("both_passes", marks=pytest.mark.slow), "full_pass"])
 def test_lit_lowers_every_ir_loss_and_the_validation_loss_and_freezes_the_rest(section_bn_updates):
     x, y = test_case.tiny_data(64)
     teacher = _trained_teacher(x, y)

@@ -49,6 +49,7 @@ def test_unknown_quantization_and_int8_without_data_are_refused(trained, tmp_pat
         export.to_tflite(model, str(tmp_path / "m.tflite"), "int8")
 
 
+@pytest.mark.slow  # two conversions
 def test_an_export_outside_tolerance_is_not_written_and_a_good_one_at_its_path_stays(trained, tmp_path, monkeypatch):
     model, x = trained
     path = tmp_path / "student.tflite"

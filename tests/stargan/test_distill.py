@@ -65,7 +65,8 @@ def test_the_l2_baseline_brings_the_student_image_towards_the_teacher_image():
     assert sorted(history) == ["l2_loss", "loss"]
 
 
-@pytest.mark.parametrize("method, distillation", [("lit", "ir_loss"), ("l2", "l2_loss")])
+@pytest.mark.parametrize("method, distillation", [("lit", "ir_loss"),
+                                                  pytest.param("l2", "l2_loss", marks=pytest.mark.slow)])
 def test_with_beta_the_stargan_loss_joins_and_the_discriminator_trains(method, distillation):
     teacher, student = _pair()
     discriminator = stargan.Discriminator(strided_layers=2, **TINY)

@@ -44,6 +44,7 @@ def test_missing_inception_weights_and_no_images_are_clear_errors(tmp_path):
         gan_metrics.classify(_tiny_classifier(), np.zeros((0, 16, 16, 3)))
 
 
+@pytest.mark.slow  # InceptionV3 built and run
 def test_inception_classifier_gives_the_pre_softmax_logits_of_inception_v3(tmp_path):
     path = str(tmp_path / "inception.weights.h5")
     reference = keras.applications.InceptionV3(weights=None)

@@ -21,7 +21,8 @@ def _images(n=8, size=32):
     return np.random.default_rng(0).normal(size=(n, size, size, 3)).astype("float32")
 
 
-@pytest.mark.parametrize("target", [dict(target_params=0.9), dict(target_flops=0.9)])
+@pytest.mark.parametrize("target", [dict(target_params=0.9),
+                                    pytest.param(dict(target_flops=0.9), marks=pytest.mark.slow)])
 def test_targets_on_keras_applications_are_met_and_the_plan_is_the_student(target):
     teacher = _mobilenet()
     plan = targets.plan_student(teacher, _images(), **target)
@@ -60,6 +61,7 @@ def test_choose_keep_needs_data():
         targets.choose_keep(models.get("resnet8"), target_params=0.5)
 
 
+@pytest.mark.slow  # README's one-call example compresses to a target in the default run
 def test_compress_to_a_target_prints_the_plan_and_trains_that_student(capsys, tmp_path):
     x, y = test_case.tiny_data(32)
     teacher = models.CifarResNet(depth=20, image_shape=(16, 16, 3), filters=(8, 16, 16), num_classes=4)
