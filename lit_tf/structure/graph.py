@@ -9,8 +9,6 @@ Keras 3.15); everything else (sections, blocks, students) goes through `calls`, 
 Example:
 
 >>> import keras
-
-from lit_tf import _compat
 >>> from lit_tf.structure import graph
 >>> inputs = keras.Input((4,))
 >>> x = keras.layers.Dense(4, name="stem")(inputs)
