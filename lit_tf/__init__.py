@@ -2,8 +2,9 @@
 
 Every public module is an attribute of the package (`lit_tf.export`,
 `lit_tf.data`, `lit_tf.models`, ...), imported on first use, so `import lit_tf`
-itself is instant and loads no TensorFlow; `keras.saving.load_model` still finds
-lit_tf's saved classes (`lit_tf.registration`).
+itself is instant and loads no TensorFlow. `keras.saving.load_model` finds lit_tf's
+saved classes once `import lit_tf` has met Keras (imported before it, or any use of
+`lit_tf.<name>`; `lit_tf.registration`).
 
 Example:
 
@@ -37,15 +38,15 @@ NAMES = {
 }
 
 
-registration.register_when_keras_is_imported()  # load_model finds lit_tf's classes, TensorFlow still unloaded
+registration.register_if_keras_is_imported()  # load_model finds lit_tf's classes; TensorFlow still unloaded
 
 
 def __getattr__(name):
-    if name in NAMES:
-        return getattr(importlib.import_module(f"lit_tf.{NAMES[name]}"), name)
-    if name in MODULES:
-        return importlib.import_module(f"lit_tf.{name}")
-    raise AttributeError(f"module 'lit_tf' has no attribute {name!r}")
+    if name not in NAMES and name not in MODULES:
+        raise AttributeError(f"module 'lit_tf' has no attribute {name!r}")
+    module = importlib.import_module(f"lit_tf.{NAMES.get(name, name)}")
+    registration.register_if_keras_is_imported()  # Keras imported after lit_tf, or by this module: registers now
+    return getattr(module, name) if name in NAMES else module
 
 
 def __dir__():

@@ -1,21 +1,26 @@
-"""`keras.saving.load_model` finds lit_tf's saved classes after `import lit_tf` alone.
+"""`keras.saving.load_model` finds lit_tf's saved classes once `import lit_tf` has met Keras.
 
 Keras finds a custom class of a saved model in its registry, which a class joins when its module
-is imported. lit_tf's modules load on first use (so `import lit_tf` loads no TensorFlow); instead,
-`import lit_tf` puts a stand-in for each saved class into Keras' registry as soon as Keras is
-imported (at once when it already is). Deserializing one imports the class's module, whose real
-class then takes the stand-in's place. Only Keras' public `keras.saving.get_custom_objects()` is
-touched.
+is imported. lit_tf's modules load on first use (so `import lit_tf` loads no TensorFlow, and the
+command-line tools can check their flags and turn oneDNN on before it starts); instead, lit_tf
+puts a stand-in for each saved class into Keras' public registry
+(`keras.saving.get_custom_objects()`): at `import lit_tf` when Keras is imported already (the
+usual order, `import keras` sorting first), else at the first use of any `lit_tf.<name>`, or
+when you call `register_saved_classes()`. Deserializing a stand-in imports the class's module,
+whose real class then takes its place. Nothing in Python's import system is patched.
 
 Example (in a fresh process):
 
-    import lit_tf, keras
+    import keras
+    import lit_tf
     keras.saving.load_model("run/models/lit.keras")  # no lit_tf.models import needed
+
+    import lit_tf  # before Keras: say so once
+    import keras
+    lit_tf.registration.register_saved_classes()
 """
 
 import importlib
-import importlib.abc
-import importlib.util
 import sys
 
 PACKAGE = "lit_tf"
@@ -46,8 +51,8 @@ class _ImportedOnLoad:
         return real.from_config(config, *args, **kwargs)
 
 
-def register_stand_ins():
-    """Puts the stand-ins into Keras' registry (classes already registered stay)."""
+def register_saved_classes():
+    """Puts the stand-ins into Keras' registry (classes already registered stay). Imports Keras."""
     import keras
 
     registry = keras.saving.get_custom_objects()
@@ -55,29 +60,7 @@ def register_stand_ins():
         registry.setdefault(f"{PACKAGE}>{name}", _ImportedOnLoad(name, module))
 
 
-class _AfterKerasImport(importlib.abc.MetaPathFinder):
-    """Runs `register_stand_ins` right after the first `import keras` of the process."""
-
-    def find_spec(self, fullname, path=None, target=None):
-        if fullname != "keras":
-            return None
-        sys.meta_path.remove(self)  # once; and so the real finder is asked below
-        spec = importlib.util.find_spec("keras")
-        if spec is None or spec.loader is None:
-            return spec
-        run_module = spec.loader.exec_module
-
-        def exec_module(module):
-            run_module(module)
-            register_stand_ins()
-
-        spec.loader.exec_module = exec_module
-        return spec
-
-
-def register_when_keras_is_imported():
-    """At once when Keras is imported already, else right after it is (`import lit_tf` calls this)."""
+def register_if_keras_is_imported():
+    """`register_saved_classes()` when Keras is imported already; otherwise nothing (TensorFlow stays unloaded)."""
     if "keras" in sys.modules:
-        register_stand_ins()
-    elif not any(isinstance(finder, _AfterKerasImport) for finder in sys.meta_path):
-        sys.meta_path.insert(0, _AfterKerasImport())
+        register_saved_classes()

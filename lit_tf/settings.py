@@ -1,7 +1,7 @@
 """The reference's hyper-parameters, written once: one small frozen dataclass per concern.
 
 Every default in lit_tf (`compress`, the distillers, `losses.KDLoss`, the baselines,
-`experiment.ExperimentConfig` and through it the CIFAR trainer's flags) comes from here.
+`experiments.cifar_config.ExperimentConfig` and through it the CIFAR trainer's flags) comes from here.
 The values are those of the LIT reference code (Koratana et al. 2019) for CIFAR ResNets.
 
 Example:

@@ -1,4 +1,5 @@
-"""`keras.saving.load_model` after `import lit_tf` alone, in either import order (issue 23)."""
+"""`keras.saving.load_model` finds lit_tf's classes after `import keras; import lit_tf` alone (issue 23), and
+in the other order after any use of lit_tf or `register_saved_classes()`; no import hook (issue 34)."""
 
 import os
 import re
@@ -41,9 +42,10 @@ def saved(tmp_path_factory):
 
 
 @pytest.mark.parametrize("imports", [
-    pytest.param("import lit_tf\nassert 'tensorflow' not in sys.modules  # still instant\nimport keras",
-                 marks=pytest.mark.slow),  # a fresh process that imports TensorFlow after lit_tf
     "import keras\nimport lit_tf",
+    pytest.param("import lit_tf\nassert 'tensorflow' not in sys.modules  # still instant\nimport keras\n"
+                 "lit_tf.registration.register_saved_classes()", marks=pytest.mark.slow),
+    pytest.param("import lit_tf\nimport keras\nlit_tf.Schedule", marks=pytest.mark.slow),  # any use registers
 ])
 def test_load_model_finds_lit_tfs_classes_after_import_lit_tf_alone(saved, imports):
     code = LOAD.format(imports=imports)
@@ -51,6 +53,13 @@ def test_load_model_finds_lit_tfs_classes_after_import_lit_tf_alone(saved, impor
                          env=dict(os.environ, PYTHONPATH=ROOT), timeout=300)
     assert ran.returncode == 0, ran.stderr[-3000:]
     assert ran.stdout.split() == ["LITDistiller", "KDDistiller", "Generator"]
+
+
+def test_import_lit_tf_leaves_pythons_import_system_alone():
+    code = "import sys; finders = list(sys.meta_path); import lit_tf; assert sys.meta_path == finders"
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                         env=dict(os.environ, PYTHONPATH=ROOT), timeout=60)
+    assert ran.returncode == 0, ran.stderr[-3000:]
 
 
 def test_every_registered_class_has_a_stand_in():

@@ -10,7 +10,7 @@ from lit_tf.distillation import baselines
 from lit_tf.distillation import finetune
 from lit_tf.distillation import lit
 from lit_tf.distillation import losses
-from lit_tf.experiments import cifar as experiment
+from lit_tf.experiments.cifar_config import ExperimentConfig
 
 SHARED = {"temperature": settings.KD.temperature, "alpha": settings.KD.alpha, "beta": settings.LIT.beta,
           "noise_stddev": settings.LIT.noise_stddev, "momentum": settings.SGD.momentum,
@@ -29,7 +29,7 @@ def test_every_entry_point_defaults_to_the_settings(function):
 
 
 def test_the_stages_and_the_trainer_config_default_to_the_settings():
-    config = experiment.ExperimentConfig()
+    config = ExperimentConfig()
     assert (config.teacher_schedule, config.lit_schedule, config.finetune_schedule) == (
         settings.TEACHER_STAGE, settings.LIT_STAGE, settings.FINETUNE_STAGE)
     assert {name: getattr(config, name) for name in SHARED} == SHARED

@@ -28,7 +28,7 @@ FLAGS = flags.FLAGS
 _flag = config_flags.definer(FLAGS, experiment_config.ExperimentConfig(), __name__)  # defaults: the config's
 
 # === Run ===
-_flag("enum", "mode", "teacher | lit | kd | fitnets | scratch | all.", enum_values=experiment_config.MODES)
+_flag("enum", "mode", "teacher | lit | kd | fitnets | scratch | all.", enum_values=options.MODES)
 _flag("string", "workdir", "Required. Folder of this run: config, checkpoints, logs, result.json, export/ (a new one, "
       "or this same run's to resume it).", default=None)
 _flag("integer", "seed", "Random seed (validation carve, shuffling, initialisation).")
@@ -54,7 +54,7 @@ _flag("bool", "train_teacher", "In lit/kd/fitnets modes, train the teacher when 
 _flag("list", "boundaries", "Section boundary layers.")
 _flag("enum", "student_init", "Where every student starts: random (the paper's), or teacher_blocks: the teacher with "
       "--student_arch's number of blocks a section, started from the teacher's weights (lit_tf.students.shallower).",
-      enum_values=experiment_config.STUDENT_INITS)
+      enum_values=options.STUDENT_INITS)
 _flag("list", "student_blocks", "With --student_init=teacher_blocks: the teacher's block indices each section keeps, "
       "from 0 (e.g. 0,1,2: the first three); default spread, first and last included (0,4,8 of 9).")
 _flag("enum", "student_choose", "With --student_init=teacher_blocks: which blocks --student_arch's counts keep: "

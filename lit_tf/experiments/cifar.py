@@ -16,9 +16,10 @@ Example:
 >>> import os, tempfile
 >>> from lit_tf import models
 >>> from lit_tf.experiments import cifar as experiment
+>>> from lit_tf.experiments.cifar_config import ExperimentConfig
 >>> teacher = os.path.join(tempfile.mkdtemp(), "teacher.keras")
 >>> models.get("resnet8").save(teacher)  # a trained teacher in practice
->>> config = experiment.ExperimentConfig(
+>>> config = ExperimentConfig(
 ...     mode="lit", dataset="digits", teacher_arch="resnet8", student_arch="resnet8", teacher_weights=teacher,
 ...     lit_epochs=1, finetune_epochs=1, batch_size=256, export=False)
 >>> result = experiment.run(config, tempfile.mkdtemp())  # doctest: +ELLIPSIS
@@ -41,9 +42,6 @@ from lit_tf.data import registry
 from lit_tf.distillation import baselines
 from lit_tf.experiments import runs
 from lit_tf.experiments.cifar_config import ASSUMED_IN_OLDER_RUNS
-from lit_tf.experiments.cifar_config import MODES  # noqa: F401  (with the config: what the trainer's flags offer)
-from lit_tf.experiments.cifar_config import STUDENT_INITS  # noqa: F401
-from lit_tf.experiments.cifar_config import ExperimentConfig  # noqa: F401  (run's argument, made here by the trainer)
 from lit_tf.experiments.reporting import accuracy
 from lit_tf.experiments.reporting import export_student
 from lit_tf.experiments.reporting import model_summaries

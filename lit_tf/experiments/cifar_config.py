@@ -19,8 +19,6 @@ import os
 
 from lit_tf import options
 from lit_tf import settings
-from lit_tf.options import MODES  # noqa: F401  (with the config: what the trainer's flags offer)
-from lit_tf.options import STUDENT_INITS  # noqa: F401
 from lit_tf.options import check_choice
 
 # Settings added after runs were started, with the value those runs used (see workdir.claim).

@@ -22,7 +22,8 @@ Example (tensorflow-datasets' mock CelebA, tiny models, two steps):
 >>> import tempfile
 >>> import tensorflow_datasets as tfds
 >>> from lit_tf.experiments import stargan as experiment
->>> config = experiment.StarGANConfig(
+>>> from lit_tf.experiments.stargan_config import StarGANConfig
+>>> config = StarGANConfig(
 ...     mode="teacher", image_size=16, conv_dim=8, d_conv_dim=8, d_strided_layers=2, batch_size=2,
 ...     epochs=1, steps_per_epoch=2, n_critic=1, sample_every=1, eval_images=4, export=False)
 >>> with tfds.testing.mock_data(num_examples=8):
@@ -43,7 +44,6 @@ from lit_tf import training
 from lit_tf.data import celeba
 from lit_tf.experiments import runs
 from lit_tf.experiments.stargan_config import ASSUMED_IN_OLDER_RUNS
-from lit_tf.experiments.stargan_config import StarGANConfig  # noqa: F401  (run's argument, made here by the trainer)
 from lit_tf.export.flops import count_flops
 from lit_tf.models import stargan
 from lit_tf.stargan import metrics as gan_metrics

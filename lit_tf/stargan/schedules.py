@@ -17,8 +17,6 @@ Example (the reference's LIT stage: 40,000 generator updates, one every 5 of 200
 
 import keras
 
-from lit_tf.options import LR_DECAYS  # noqa: F401  (the decays this module implements)
-
 
 class LinearDecayTail(keras.optimizers.schedules.LearningRateSchedule):
     """Constant, then linearly to 0 over the last `decay_steps` of `total_steps` updates."""

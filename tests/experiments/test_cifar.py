@@ -12,6 +12,7 @@ from lit_tf import models
 from lit_tf import students
 from lit_tf.experiments import cifar as experiment
 from lit_tf.experiments import workdir as workdirs
+from lit_tf.experiments.cifar_config import ExperimentConfig
 
 TINY = dict(dataset="digits", teacher_arch="resnet8", student_arch="resnet8", teacher_epochs=1,
             lit_epochs=1, finetune_epochs=1, batch_size=256)
@@ -20,7 +21,7 @@ TINY = dict(dataset="digits", teacher_arch="resnet8", student_arch="resnet8", te
 @pytest.fixture(scope="module")
 def all_run(tmp_path_factory):
     workdir = str(tmp_path_factory.mktemp("all"))
-    config = experiment.ExperimentConfig(mode="all", **TINY)
+    config = ExperimentConfig(mode="all", **TINY)
     return config, workdir, experiment.run(config, workdir)
 
 
@@ -57,7 +58,7 @@ def test_a_finished_run_started_again_reports_the_same_result(all_run):
 def test_a_saved_teacher_is_loaded_once_and_a_finished_run_started_again_says_so(tmp_path, monkeypatch, capsys):
     teacher_path = str(tmp_path / "teacher.keras")
     models.get("resnet8").save(teacher_path)  # untrained will do: only where the teacher comes from is tested
-    config = experiment.ExperimentConfig(mode="teacher", teacher_weights=teacher_path, export=False, **TINY)
+    config = ExperimentConfig(mode="teacher", teacher_weights=teacher_path, export=False, **TINY)
     loads, load = [], experiment._load_teacher
     monkeypatch.setattr(experiment, "_load_teacher", lambda *args: loads.append(args) or load(*args))
     workdir = str(tmp_path / "run")
@@ -79,7 +80,7 @@ def test_a_saved_teacher_is_loaded_once_and_a_finished_run_started_again_says_so
 def _refused(tmp_path, error, match, **changes):
     workdir = tmp_path / "run"
     with pytest.raises(error, match=match):
-        experiment.run(experiment.ExperimentConfig(**dict(TINY, mode="lit", train_teacher=True, **changes)),
+        experiment.run(ExperimentConfig(**dict(TINY, mode="lit", train_teacher=True, **changes)),
                        str(workdir))
     assert not workdir.exists()  # nothing claimed, nothing half-written
 
@@ -118,7 +119,7 @@ def test_workdir_of_another_configuration(tmp_path):
     workdir.mkdir()
     (workdir / "config.json").write_text(json.dumps({"mode": "all"}))
     with pytest.raises(ValueError, match="holds a run with another configuration .*Use a new --workdir"):
-        experiment.run(experiment.ExperimentConfig(**dict(TINY, mode="scratch")), str(workdir))
+        experiment.run(ExperimentConfig(**dict(TINY, mode="scratch")), str(workdir))
     assert os.listdir(workdir) == ["config.json"]
 
 
@@ -148,7 +149,7 @@ def test_workdir_of_another_configuration(tmp_path):
 ])
 def test_bad_configurations_are_refused_before_any_work(changes, match):
     with pytest.raises(ValueError, match=match) as refused:
-        experiment.ExperimentConfig(**dict(TINY, **changes))
+        ExperimentConfig(**dict(TINY, **changes))
     assert "--" not in str(refused.value)  # a Python caller's words; the trainer prints flags
 
 
@@ -161,7 +162,7 @@ def test_teacher_blocks_start_every_student_from_the_kept_blocks_and_report_the_
     teacher_path = str(tmp_path / "teacher.keras")
     keras_teacher = models.get("resnet20")
     keras_teacher.save(teacher_path)
-    config = experiment.ExperimentConfig(**dict(
+    config = ExperimentConfig(**dict(
         TINY, mode="scratch", teacher_arch="resnet20", student_arch="resnet14", teacher_weights=teacher_path,
         student_init="teacher_blocks", student_blocks=(0, 1), export=False))
     result = experiment.run(config, str(tmp_path / "run"))
@@ -178,7 +179,7 @@ def test_teacher_blocks_start_every_student_from_the_kept_blocks_and_report_the_
 def test_a_target_decides_the_kept_blocks_prints_the_plan_and_an_unreachable_one_writes_nothing(tmp_path, capsys):
     teacher_path = str(tmp_path / "teacher.keras")
     models.get("resnet20").save(teacher_path)
-    config = experiment.ExperimentConfig(**dict(
+    config = ExperimentConfig(**dict(
         TINY, mode="scratch", teacher_arch="resnet20", teacher_weights=teacher_path, student_init="teacher_blocks",
         target_params=0.5, export=False))
     result = experiment.run(config, str(tmp_path / "run"))
@@ -195,7 +196,7 @@ def test_a_target_decides_the_kept_blocks_prints_the_plan_and_an_unreachable_one
 def test_student_choose_importance_keeps_the_blocks_the_teacher_needs_most(tmp_path):
     teacher_path = str(tmp_path / "teacher.keras")
     models.get("resnet20").save(teacher_path)
-    config = experiment.ExperimentConfig(**dict(
+    config = ExperimentConfig(**dict(
         TINY, mode="scratch", teacher_arch="resnet20", student_arch="resnet14", teacher_weights=teacher_path,
         student_init="teacher_blocks", student_choose="importance", export=False))
     result = experiment.run(config, str(tmp_path / "run"))
@@ -205,7 +206,7 @@ def test_student_choose_importance_keeps_the_blocks_the_teacher_needs_most(tmp_p
 
 def test_missing_teacher_weights_file():
     with pytest.raises(FileNotFoundError, match="teacher_weights='/nowhere/t.keras' does not exist"):
-        experiment.ExperimentConfig(**dict(TINY, mode="kd", teacher_weights="/nowhere/t.keras"))
+        ExperimentConfig(**dict(TINY, mode="kd", teacher_weights="/nowhere/t.keras"))
 
 
 @pytest.mark.slow  # a whole experiment; the pieces have fast tests
@@ -217,7 +218,7 @@ def test_a_pytorch_teacher_is_adapted_on_an_image_folder_and_the_student_exports
     root = make_folder(tmp_path / "images", size=32, per_class=6)
     teacher_path = str(tmp_path / "teacher.npz")
     np.savez(teacher_path, **models.torch_state_dict(models.CifarResNet(depth=8, num_classes=3)))
-    config = experiment.ExperimentConfig(
+    config = ExperimentConfig(
         mode="lit", dataset="image_folder", image_dir=root, teacher_arch="resnet8", student_arch="resnet8",
         teacher_weights=teacher_path, adapt_epochs=1, lit_epochs=1, finetune_epochs=1, batch_size=6,
         validation_fraction=0.25, normalization="imagenet")
@@ -239,7 +240,7 @@ def test_a_pytorch_teacher_is_adapted_on_an_image_folder_and_the_student_exports
 def test_teacher_weights_of_another_architecture_are_one_line_and_nothing_is_written(tmp_path):
     path = str(tmp_path / "resnet14.weights.h5")
     models.get("resnet14").save_weights(path)
-    config = experiment.ExperimentConfig(**dict(TINY, mode="kd", teacher_arch="resnet20", teacher_weights=path))
+    config = ExperimentConfig(**dict(TINY, mode="kd", teacher_arch="resnet20", teacher_weights=path))
     with pytest.raises(ValueError) as error:
         experiment.run(config, str(tmp_path / "run"))
     message = str(error.value)
@@ -251,7 +252,7 @@ def test_teacher_weights_of_another_architecture_are_one_line_and_nothing_is_wri
 
 @pytest.mark.parametrize("dataset, resolved", [("image_folder", "imagenet"), ("cifar10", "cifar"), ("digits", "cifar")])
 def test_the_default_normalization_is_imagenets_for_image_folders_and_cifars_for_cifar(dataset, resolved, tmp_path):
-    config = experiment.ExperimentConfig(**dict(TINY, dataset=dataset, image_dir=str(tmp_path)))
+    config = ExperimentConfig(**dict(TINY, dataset=dataset, image_dir=str(tmp_path)))
     assert config.normalization == resolved  # recorded resolved in the workdir's config.json
-    changed = experiment.ExperimentConfig(**dict(TINY, dataset=dataset, image_dir=str(tmp_path), normalization="cifar"))
+    changed = ExperimentConfig(**dict(TINY, dataset=dataset, image_dir=str(tmp_path), normalization="cifar"))
     assert changed.normalization == "cifar"

@@ -3,6 +3,7 @@
 import numpy as np
 
 from lit_tf.experiments import stargan as experiment
+from lit_tf.experiments.stargan_config import StarGANConfig
 from lit_tf.stargan.schedules import LinearDecayTail
 from lit_tf.stargan.schedules import ReferenceDecay
 from lit_tf.training.optimizers import TorchAdam
@@ -29,9 +30,9 @@ def test_reference_decay_gives_the_rate_of_the_reference_loop_at_every_update():
 
 
 def test_the_flags_choose_the_schedule_and_pytorchs_adam_for_the_distiller():
-    config = experiment.StarGANConfig(mode="lit", teacher_weights=__file__, epochs=40, steps_per_epoch=1000,
+    config = StarGANConfig(mode="lit", teacher_weights=__file__, epochs=40, steps_per_epoch=1000,
                                       lr_decay="reference", optimizer="torch_adam")
     adam = experiment._adam(config, config.total_steps, config.n_critic, config.total_steps * config.n_critic)
     assert isinstance(adam, TorchAdam) and isinstance(adam._learning_rate, ReferenceDecay)
-    linear = experiment._adam(experiment.StarGANConfig(), 40_000, 5, 200_000)
+    linear = experiment._adam(StarGANConfig(), 40_000, 5, 200_000)
     assert isinstance(linear._learning_rate, LinearDecayTail) and not isinstance(linear, TorchAdam)

@@ -12,7 +12,7 @@ import time
 import pytest
 from absl import flags
 
-from lit_tf.experiments import cifar as experiment
+from lit_tf.experiments.cifar_config import ExperimentConfig
 from lit_tf.training import optimizers
 from tests import test_case
 from trainers import cifar
@@ -54,7 +54,7 @@ def test_without_flags_the_configuration_is_the_configs_own_defaults():
         config = cifar.config_from_flags()
     finally:
         flags.FLAGS.unparse_flags()
-    assert config == experiment.ExperimentConfig()  # every default written once, in the config
+    assert config == ExperimentConfig()  # every default written once, in the config
 
 
 @pytest.mark.parametrize("dataset, normalization", [("image_folder", "imagenet"), ("cifar10", "cifar")])

@@ -5,6 +5,7 @@ import numpy as np
 
 from lit_tf import training
 from lit_tf.experiments import cifar as experiment
+from lit_tf.experiments.cifar_config import ExperimentConfig
 from lit_tf.training import progress
 
 
@@ -33,11 +34,11 @@ def test_seconds_read_as_seconds_minutes_or_hours():
 
 
 def test_a_run_plans_the_teachers_epochs_and_two_stages_a_student(tmp_path):
-    config = experiment.ExperimentConfig(mode="all", teacher_epochs=3, lit_epochs=2, finetune_epochs=1)
+    config = ExperimentConfig(mode="all", teacher_epochs=3, lit_epochs=2, finetune_epochs=1)
     assert experiment.planned_epochs(config) == 3 + 4 * (2 + 1)
     weights = tmp_path / "teacher.keras"
     weights.write_bytes(b"")
-    adapted = experiment.ExperimentConfig(mode="lit", teacher_weights=str(weights), adapt_epochs=1, lit_epochs=2,
+    adapted = ExperimentConfig(mode="lit", teacher_weights=str(weights), adapt_epochs=1, lit_epochs=2,
                                           finetune_epochs=1)
     assert experiment.planned_epochs(adapted) == 1 + 2 + 1
 
