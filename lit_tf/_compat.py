@@ -3,8 +3,8 @@
 Keras 3.15 and TensorFlow 2.21 (`keras<3.16` in pyproject.toml). Each function names the
 internal it reads and why nothing public does the job; `tests/test_compat.py` checks every one
 of them on the installed versions, so a Keras that changes one fails there, loudly, first.
-(`lit_tf.training.distribute`'s multi-worker fix replaces two functions of Keras 3.15's TensorFlow
-trainer; it checks their signatures itself and refuses another Keras.)
+`let_fit_run_under_multi_worker(model)` works around a Keras bug for one model at a time (no
+process-wide patch).
 
 Example:
 
@@ -79,3 +79,51 @@ def frozen_graph_float_operations(function):
     options["output"] = "none"
     with deprecation.silence():  # the profiler is TF1 API and says so at every call
         return int(model_analyzer.profile(frozen.graph, options=options).total_float_ops)
+
+
+def let_fit_run_under_multi_worker(model):
+    """Works around keras-team/keras#20585 for `model` alone: Keras 3.15's `fit` fails under
+    `MultiWorkerMirroredStrategy` in two places of its TensorFlow trainer.
+
+    - Before training, `_maybe_symbolic_build` hands one whole `(x, y)` batch to a single
+      `strategy.reduce` to learn input shapes ("Attempt to convert a value (PerReplica...)"); only
+      shapes and dtypes are needed, so `model` builds on the first local replica's batch instead.
+    - Each step's logs go through `reduce_per_replica`, which reduces them with `axis=0` ("Invalid
+      reduction dimension 0 for input with 0 dimensions"): `model`'s `train_step` and `test_step`
+      give each scalar log as a 1-element vector, whose `axis=0` mean across replicas is the scalar.
+    Sets three attributes of a `model` built under a multi-worker strategy (once); does nothing to
+    any other model, which runs Keras' own code. Training math is untouched.
+    """
+    import keras
+
+    if keras.backend.backend() != "tensorflow" or getattr(model, "_lit_tf_multi_worker", False):
+        return
+    import tensorflow as tf
+    from keras.src import tree
+
+    strategy = model.distribute_strategy
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return
+
+    def first_local(value):
+        if isinstance(value, tf.distribute.DistributedValues):
+            return strategy.experimental_local_results(value)[0]
+        return value
+
+    def maybe_symbolic_build(iterator=None, data_batch=None):  # Keras 3.15's, without the reduce
+        if iterator is not None:
+            for _, _, batches in iterator:
+                data_batch = tree.map_structure(first_local, next(batches))
+                break
+        with strategy.scope():
+            model._symbolic_build(data_batch=data_batch)
+
+    def with_vector_logs(step):
+        def run(data):
+            return tree.map_structure(lambda v: tf.reshape(v, [1]) if v.shape.rank == 0 else v, step(data))
+        return run
+
+    model._maybe_symbolic_build = maybe_symbolic_build
+    model.train_step = with_vector_logs(model.train_step)
+    model.test_step = with_vector_logs(model.test_step)
+    model._lit_tf_multi_worker = True

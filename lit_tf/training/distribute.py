@@ -7,7 +7,9 @@
 - `tpu`: `TPUStrategy` on the TPU named by `tpu_address` (or the environment's).
 
 Build models and optimizers inside `strategy.scope()`, and use
-`BatchNormalization(synchronized=True)` when `num_replicas_in_sync > 1`.
+`BatchNormalization(synchronized=True)` when `num_replicas_in_sync > 1`. Under `multi_worker`,
+train through `lit_tf.training.fit_stage`, which works around a Keras 3.15 bug there (or call
+`lit_tf._compat.let_fit_run_under_multi_worker(model)` before your own `fit`).
 
 Example:
 
@@ -16,7 +18,6 @@ Example:
 1
 """
 
-import inspect
 import os
 
 import tensorflow as tf
@@ -43,79 +44,11 @@ def get_strategy(name="default", num_gpus=0, tpu_address=None):
                 'which is not set. Example: TF_CONFIG=\'{"cluster": {"worker": ["host1:12345", '
                 '"host2:12345"]}, "task": {"type": "worker", "index": 0}}\''
             )
-        _let_keras_fit_run_under_multi_worker()
         return tf.distribute.MultiWorkerMirroredStrategy()
     resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu_address or "")
     tf.config.experimental_connect_to_cluster(resolver)
     tf.tpu.experimental.initialize_tpu_system(resolver)
     return tf.distribute.TPUStrategy(resolver)
-
-
-def _let_keras_fit_run_under_multi_worker():
-    """Works around keras-team/keras#20585: Keras 3's `fit` fails under `MultiWorkerMirroredStrategy`.
-
-    Two places in Keras' TensorFlow trainer (3.15) hand `CollectiveAllReduce`
-    what it cannot take:
-    - before training, one whole `(x, y)` batch goes to a single
-      `strategy.reduce` to learn input shapes ("Attempt to convert a value
-      (PerReplica...)"); only shapes and dtypes are needed, so the first local
-      replica's batch is used instead;
-    - each step's logs (scalars) are averaged with `axis=0` ("Invalid
-      reduction dimension 0 for input with 0 dimensions"); scalars are now
-      averaged across replicas without an axis.
-    Installed when a multi-worker strategy is made, and acting only for models under one: every
-    other model (default, mirrored, TPU) runs Keras' own code, unchanged. Training math is untouched.
-    """
-    from keras.src import tree
-    from keras.src.backend.tensorflow import trainer
-
-    if getattr(trainer, "_lit_tf_multi_worker_patched", False):
-        return
-    written_for = {trainer.TensorFlowTrainer._maybe_symbolic_build: ["self", "iterator", "data_batch"],
-                   trainer.reduce_per_replica: ["values", "strategy", "reduction"]}
-    if any(list(inspect.signature(f).parameters) != names for f, names in written_for.items()):
-        import keras
-
-        raise RuntimeError(
-            f"strategy='multi_worker' works around keras-team/keras#20585 in the trainer of Keras 3.15, which "
-            f"Keras {keras.version()} has changed. Use strategy='mirrored' or 'default', or Keras 3.15.")
-
-    def first_local(value, strategy):
-        if isinstance(value, tf.distribute.DistributedValues):
-            return strategy.experimental_local_results(value)[0]
-        return value
-
-    keras_maybe_symbolic_build = trainer.TensorFlowTrainer._maybe_symbolic_build
-
-    def maybe_symbolic_build(self, iterator=None, data_batch=None):
-        if not _multi_worker(self._distribute_strategy):
-            return keras_maybe_symbolic_build(self, iterator=iterator, data_batch=data_batch)
-        if iterator is not None:
-            for _, _, batches in iterator:
-                data_batch = tree.map_structure(lambda v: first_local(v, self.distribute_strategy), next(batches))
-                break
-        with self.distribute_strategy.scope():
-            self._symbolic_build(data_batch=data_batch)
-
-    keras_reduce_per_replica = trainer.reduce_per_replica
-
-    def reduce_per_replica(values, strategy, reduction):
-        if not _multi_worker(strategy) or reduction not in ("auto", "mean"):
-            return keras_reduce_per_replica(values, strategy, reduction)
-
-        def reduce(value):
-            axis = 0 if first_local(value, strategy).shape.rank else None
-            return strategy.reduce("MEAN", value, axis=axis)
-
-        return tree.map_structure(reduce, values)
-
-    trainer.TensorFlowTrainer._maybe_symbolic_build = maybe_symbolic_build
-    trainer.reduce_per_replica = reduce_per_replica
-    trainer._lit_tf_multi_worker_patched = True
-
-
-def _multi_worker(strategy):
-    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
 
 
 def _this_task():

@@ -26,6 +26,7 @@ import shutil
 import keras
 import numpy as np
 
+from lit_tf import _compat
 from lit_tf import settings
 from lit_tf.data.epochs import FollowEpochs
 from lit_tf.experiments.workdir import EPOCH_SECONDS_FILE
@@ -118,6 +119,7 @@ def fit_stage(
                                           report_data=report_data, nan_monitors=nan_monitors, verbose=verbose,
                                           batch_size=line_batch)
     x, y = train_data if isinstance(train_data, tuple) else (train_data, None)
+    _compat.let_fit_run_under_multi_worker(model)  # nothing for any other strategy
     _build_on_one_batch(model, x)
     history = model.fit(
         x, y, validation_data=val_data, epochs=epochs, callbacks=callbacks,

@@ -115,6 +115,7 @@ def test_two_workers_train_as_one_worker_on_the_same_global_batch(tmp_path):
 DEFAULT_STRATEGY_FIT = """
 import json, os, socket, sys
 import keras, numpy as np
+from lit_tf import _compat
 from lit_tf.training import distribute
 
 def fit(strategy):
@@ -123,6 +124,7 @@ def fit(strategy):
     with strategy.scope():
         model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
         model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    _compat.let_fit_run_under_multi_worker(model)
     model.fit(x, np.argmax(x[:, :3], axis=1), batch_size=16, epochs=2, verbose=0)
     return model.get_weights()
 
