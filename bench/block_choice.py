@@ -33,7 +33,7 @@ ROWS = {
     "importance": "joint choice (`--student_choose=importance`)",
     "single": "best single-block IR (`--student_choose=single`)",
     "block_influence": "block influence (`--student_choose=block_influence`)",
-    "target_params": "target: ResNet-20's parameters (`--target_params=0.3163`)",
+    "target_params": "target: ResNet-20's parameters (`--target_params=0.3164`; ResNet-20 has 0.31630)",
 }
 METHODS = ("lit", "kd")
 flags.DEFINE_string("out", None, "Folder of the runs: <out>/<row>/<method>/seed<k>, <out>/teacher_seed<k>.")
