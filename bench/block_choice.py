@@ -62,6 +62,8 @@ def score_teachers(out, image_dir):
 
     scores = {}
     for folder in sorted(glob.glob(os.path.join(out, "teacher_seed*"))):
+        if not os.path.isdir(folder):  # teacher_seed0.log beside it
+            continue
         seed = int(folder.rsplit("seed", 1)[1])
         teacher = keras.saving.load_model(os.path.join(folder, "models", "teacher.keras"))
         data = image_folder.provide_dataset("validation", 32, image_dir, seed=seed, augment=False)
@@ -71,13 +73,31 @@ def score_teachers(out, image_dir):
                         "table": students.importance_table(teacher, ir),
                         "joint_ir": {}}
         probes = students.importance.section_probes(teacher, data)
+        scores[seed]["kept"] = {}
         for path in glob.glob(os.path.join(out, "*", "lit", f"seed{seed}", "result.json")):
-            with open(path) as f:
-                kept = json.load(f).get("student_start", {}).get("kept_blocks")
+            kept = _kept_blocks(path, probes)
             if kept:
                 row = path.split(os.sep)[-4]
+                scores[seed]["kept"][row] = kept
                 scores[seed]["joint_ir"][row] = [round(p.ir(k), 4) for p, k in zip(probes, kept)]
     return scores
+
+
+def _kept_blocks(result_path, probes):
+    """The blocks a run's student kept, a list a section: as its `result.json` records them, or, for a
+    spread run of a tree that did not record them, the spread of its student's blocks a section."""
+    from lit_tf.students import cut
+
+    with open(result_path) as f:
+        kept = json.load(f).get("student_start", {}).get("kept_blocks")
+    if kept:
+        return kept
+    with open(os.path.join(os.path.dirname(result_path), "config.json")) as f:
+        config = json.load(f)
+    if config.get("student_blocks") or config.get("student_choose", "spread") != "spread":
+        return None
+    count = (int(config["student_arch"].removeprefix("resnet")) - 2) // 6  # blocks a stage of resnet<6n+2>
+    return [cut.spread(len(probe.blocks), count) for probe in probes]
 
 
 def _runs(publish, row, method):
@@ -105,8 +125,9 @@ def markdown_table(publish, scores):
             continue
         first = (runs["lit"] or runs["kd"])[0]
         start = first.get("student_start", {})
-        kept = " / ".join(",".join(map(str, k)) for k in start.get("kept_blocks", []))
-        joint = scores.get("0", scores.get(0, {})).get("joint_ir", {}).get(row)
+        seed0 = scores.get("0", scores.get(0, {}))
+        kept = " / ".join(",".join(map(str, k)) for k in start.get("kept_blocks") or seed0.get("kept", {}).get(row, []))
+        joint = seed0.get("joint_ir", {}).get(row)
         starts = [r["student_start"]["accuracy"] for rs in runs.values() for r in rs if "student_start" in r]
         finals = {m: [r["students"][m]["accuracy"] for r in rs] for m, rs in runs.items()}
         lines.append(f"| {label} | {kept} | {first['students'][next(iter(first['students']))]['params']:,} | "
