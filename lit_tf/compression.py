@@ -3,7 +3,8 @@
 Stage 1 (LIT) trains the student's sections on the teacher's intermediate
 representations with SGD (momentum 0.9, lr 0.1, /10 at epoch 100 of 175);
 stage 2 fine-tunes the whole student end-to-end with KD (lr 0.01, /10 at epoch
-55 of 125). With validation data, the student keeps the weights of its best
+55 of 125). A student cut from the teacher's blocks starts trained and gets a
+tenth of those rates (`lit_tf.settings.default_stages`). With validation data, the student keeps the weights of its best
 fine-tune epoch by validation accuracy; the test split is never consulted.
 
 Example:
@@ -38,7 +39,6 @@ from lit_tf.distillation.finetune import finetune_with_kd
 from lit_tf.distillation.lit import LITDistiller
 from lit_tf.options import STUDENT_CHOICES
 from lit_tf.options import check_choice
-from lit_tf.settings import Schedule
 from lit_tf.structure import graph
 from lit_tf.structure import weight_copy
 from lit_tf.structure.blocks import find_boundaries
@@ -63,7 +63,9 @@ def _check_arguments(boundaries):
 
 
 def _stage_schedule(stage, given, default):
-    """`given`, a `settings.Schedule` with a rate, or an int: `default` for that many epochs."""
+    """`given`, a `settings.Schedule` with a rate, or an int: `default` for that many epochs; `None`: `default`."""
+    if given is None:
+        return default
     if isinstance(given, int) and not isinstance(given, bool):
         if given < 0:
             raise ValueError(f"{stage} is a Schedule or a number of epochs >= 0. Received: {stage}={given!r}")
@@ -133,8 +135,8 @@ def compress(
     target_flops=None,
     target_latency=None,
     student_boundaries=None,
-    lit=Schedule(epochs=175, learning_rate=0.1, milestones=(100,)),
-    finetune=Schedule(epochs=125, learning_rate=0.01, milestones=(55,)),
+    lit=None,
+    finetune=None,
     beta=0.75,
     temperature=6.0,
     alpha=0.95,
@@ -186,7 +188,11 @@ def compress(
             convention)`: its length, its starting rate, the epochs where the rate drops 10x, and
             whether it drops at them ("milestones") or one epoch earlier ("reference", as the
             reference's `scheduler.step()` at each epoch's start). An int is the epochs alone, at the
-            default's rate and milestones (`lit=5`: five epochs at 0.1).
+            default's rate and milestones. `None` (the default): the reference's, LIT 175 epochs at 0.1
+            (/10 at 100), fine-tune 125 at 0.01 (/10 at 55), for a student given or cut with
+            `student_init="random"`; for a student cut from the teacher's blocks (`student_init="teacher"`,
+            which starts trained) the same epochs at a tenth of the rates, 0.01 and 0.001
+            (`lit_tf.settings.default_stages`; the measurement: docs/results/cifar10_jpeg_block_choice/).
         beta, temperature, alpha, noise_stddev: see `LITDistiller`.
         momentum: float, SGD momentum.
         weight_decay: float, PyTorch's coupled weight decay (`wd·w` added to each gradient),
@@ -227,8 +233,9 @@ def compress(
     quiet.start_devices()  # TensorFlow's device probe, without its CUDA line on a machine with no GPU
     if train_data is None:
         raise ValueError("compress needs train_data: a tf.data.Dataset of (image, label) batches or a tuple (x, y).")
-    lit_schedule = _stage_schedule("lit", lit, settings.LIT_STAGE)
-    finetune_schedule = _stage_schedule("finetune", finetune, settings.FINETUNE_STAGE)
+    lit_default, finetune_default = settings.default_stages(student is None and student_init == "teacher")
+    lit_schedule = _stage_schedule("lit", lit, lit_default)
+    finetune_schedule = _stage_schedule("finetune", finetune, finetune_default)
     _check_arguments(boundaries or [])
     if student_boundaries is not None:
         _check_arguments(student_boundaries)

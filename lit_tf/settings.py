@@ -102,3 +102,17 @@ def _given_schedule(schedule, epochs, learning_rate, milestones, name):
 TEACHER_STAGE = Schedule(164, 0.1, (81, 122))  # the CIFAR ResNet recipe (He et al. 2016)
 LIT_STAGE = Schedule(175, 0.1, (100,))
 FINETUNE_STAGE = Schedule(125, 0.01, (55,))
+# A student cut out of its trained teacher starts trained: a tenth of the reference's rates, which are
+# for the paper's random start (docs/results/cifar10_jpeg_block_choice/: measured on the published 1 + 1 setup).
+LIT_STAGE_FROM_TEACHER = Schedule(175, 0.01, (100,))
+FINETUNE_STAGE_FROM_TEACHER = Schedule(125, 0.001, (55,))
+
+
+def default_stages(trained_start):
+    """`(lit, finetune)` schedules: a tenth of the reference's rates for a student that starts as its
+    teacher's blocks (`trained_start`), the reference's otherwise.
+
+    >>> default_stages(True)[0].learning_rate, default_stages(False)[0].learning_rate
+    (0.01, 0.1)
+    """
+    return (LIT_STAGE_FROM_TEACHER, FINETUNE_STAGE_FROM_TEACHER) if trained_start else (LIT_STAGE, FINETUNE_STAGE)

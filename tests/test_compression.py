@@ -140,6 +140,7 @@ def test_without_a_student_compress_cuts_one_from_the_teachers_blocks_and_finds_
     result = lit_tf.compress(teacher, keep=1, train_data=(x, y), val_data=(x[:8], y[:8]), lit=1,
                              finetune=0, batch_size=8, verbose=0)
     student = result.student
+    assert result.lit_history.history["learning_rate"] == pytest.approx([0.01])  # a trained start: a tenth
     small = lit_tf.models.CifarResNet(depth=8, image_shape=(16, 16, 3), filters=(8, 8, 8), num_classes=4)
     assert student.count_params() == small.count_params()
     assert {"ir_loss_1", "ir_loss_2", "ir_loss_3"} <= set(result.lit_history.history)  # stem, section_1..3 found

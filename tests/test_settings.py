@@ -34,9 +34,10 @@ def test_the_stages_and_the_trainer_config_default_to_the_settings():
         settings.TEACHER_STAGE, settings.LIT_STAGE, settings.FINETUNE_STAGE)
     assert {name: getattr(config, name) for name in SHARED} == SHARED
     compress = inspect.signature(compression.compress).parameters
-    stages = {"lit": settings.LIT_STAGE, "finetune": settings.FINETUNE_STAGE}
-    for stage, schedule in stages.items():  # written out in the signature, so the API page shows the values
-        assert compress[stage].default == schedule
+    assert compress["lit"].default is None and compress["finetune"].default is None  # by the student's start
+    assert settings.default_stages(False) == (settings.LIT_STAGE, settings.FINETUNE_STAGE)
+    trained = ExperimentConfig(student_init="teacher_blocks", teacher_weights=__file__, mode="lit")
+    assert (trained.lit_schedule, trained.finetune_schedule) == settings.default_stages(True)
     assert compress["weight_decay"].default == settings.SGD.weight_decay == 1e-4
 
 

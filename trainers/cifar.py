@@ -78,10 +78,12 @@ _flag("float", "adapt_learning_rate", "Starting SGD rate of the teacher's adapta
 _flag("list", "adapt_milestones", "Epochs where the adaptation's rate drops 10x.")
 # === LIT (stage 1) and fine-tune (stage 2); baselines use the same two schedules ===
 _flag("integer", "lit_epochs", "Stage-1 epochs.")
-_flag("float", "lit_learning_rate", "Stage-1 starting rate.")
+_flag("float", "lit_learning_rate", "Stage-1 starting rate (default: the reference's 0.1; 0.01 with "
+      "--student_init=teacher_blocks, a student that starts trained).", default=None)
 _flag("list", "lit_milestones", "Stage-1 epochs where the rate drops 10x.")
 _flag("integer", "finetune_epochs", "Stage-2 epochs.")
-_flag("float", "finetune_learning_rate", "Stage-2 starting rate.")
+_flag("float", "finetune_learning_rate", "Stage-2 starting rate (default: the reference's 0.01; 0.001 with "
+      "--student_init=teacher_blocks).", default=None)
 _flag("list", "finetune_milestones", "Stage-2 epochs where the rate drops 10x.")
 _flag("float", "beta", "LIT: weight of KD against the summed IR losses.")
 _flag("float", "temperature", "KD temperature.")

@@ -76,10 +76,10 @@ class ExperimentConfig:
     adapt_milestones: tuple = ()
     # LIT stage and fine-tune stage (the reference's).
     lit_epochs: int = settings.LIT_STAGE.epochs
-    lit_learning_rate: float = settings.LIT_STAGE.learning_rate
+    lit_learning_rate: float | None = None  # None: the reference's 0.1, or 0.01 with "teacher_blocks" (resolved)
     lit_milestones: tuple = settings.LIT_STAGE.milestones
     finetune_epochs: int = settings.FINETUNE_STAGE.epochs
-    finetune_learning_rate: float = settings.FINETUNE_STAGE.learning_rate
+    finetune_learning_rate: float | None = None  # None: the reference's 0.01, or 0.001 with "teacher_blocks"
     finetune_milestones: tuple = settings.FINETUNE_STAGE.milestones
     beta: float = settings.LIT.beta
     temperature: float = settings.KD.temperature
@@ -112,6 +112,7 @@ class ExperimentConfig:
             check_choice(name, getattr(self, name), choices)
         # Resolved, so a workdir records what the data was normalised with.
         object.__setattr__(self, "normalization", options.resolve_normalization(self.dataset, self.normalization))
+        self._resolve_stage_rates()
         for name, value in self.student_targets.items():
             if self.student_init != "teacher_blocks":
                 raise ValueError(f"{name} cuts the student out of the teacher: it needs student_init='teacher_blocks'. "
@@ -152,6 +153,15 @@ class ExperimentConfig:
         folder = {"image_folder": "image_dir", "cifar10": "cifar_dir"}.get(self.dataset)  # the one this dataset reads
         if folder and getattr(self, folder) and not os.path.isdir(getattr(self, folder)):
             raise FileNotFoundError(f"{folder}={getattr(self, folder)!r} is not a folder.")
+
+    def _resolve_stage_rates(self):
+        """Rates left `None` become the defaults for the students' start (`settings.default_stages`), stored
+        resolved so a workdir records them."""
+        lit, finetune = settings.default_stages(self.student_init == "teacher_blocks")
+        if self.lit_learning_rate is None:
+            object.__setattr__(self, "lit_learning_rate", lit.learning_rate)
+        if self.finetune_learning_rate is None:
+            object.__setattr__(self, "finetune_learning_rate", finetune.learning_rate)
 
     @property
     def student_targets(self):
