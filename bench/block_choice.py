@@ -147,7 +147,9 @@ def write(publish, scores, command):
     with open(os.path.join(publish, "report.md"), "w") as f:
         f.write(f"# Which blocks to keep\n\n`python -m bench.block_choice {command}`\n\nMachine: {report.machine()}."
                 f"\n\n{table}\n\nStudents are ResNet-20-sized cuts of the seed's adapted ResNet-56 (1 + 1 epochs, "
-                "test accuracy of the epoch kept on validation; start: the cut before training). Joint IR: the "
+                "test accuracy of the epoch kept on validation; start: the cut before training), every row but "
+                "the first at a tenth of the reference's rates (LIT 0.01, fine-tune 0.001: the default for a "
+                "student cut from its teacher, measured by the first two rows). Joint IR: the "
                 "kept set's relative IR on the teacher's activations, stage by stage.\n" + teacher_lines)
     return table
 
