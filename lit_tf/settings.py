@@ -104,8 +104,8 @@ LIT_STAGE = Schedule(175, 0.1, (100,))
 FINETUNE_STAGE = Schedule(125, 0.01, (55,))
 # A student cut out of its trained teacher starts trained: a tenth of the reference's rates, which are
 # for the paper's random start (docs/results/cifar10_jpeg_block_choice/: measured on the published 1 + 1 setup).
-LIT_STAGE_FROM_TEACHER = Schedule(175, 0.01, (100,))
-FINETUNE_STAGE_FROM_TEACHER = Schedule(125, 0.001, (55,))
+LIT_STAGE_FROM_TEACHER = dataclasses.replace(LIT_STAGE, learning_rate=LIT_STAGE.learning_rate / 10)
+FINETUNE_STAGE_FROM_TEACHER = dataclasses.replace(FINETUNE_STAGE, learning_rate=FINETUNE_STAGE.learning_rate / 10)
 
 
 def default_stages(trained_start):
