@@ -24,6 +24,7 @@ from absl import app
 from absl import flags
 
 from bench import curves_report
+from bench import frontier_report
 from bench import report
 
 # Row folder -> what it is (the order of the table).
@@ -96,7 +97,7 @@ def _kept_blocks(result_path, probes):
         config = json.load(f)
     if config.get("student_blocks") or config.get("student_choose", "spread") != "spread":
         return None
-    count = (int(config["student_arch"].removeprefix("resnet")) - 2) // 6  # blocks a stage of resnet<6n+2>
+    count = frontier_report.blocks_a_section(config["student_arch"])
     return [cut.spread(len(probe.blocks), count) for probe in probes]
 
 
