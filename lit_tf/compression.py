@@ -4,8 +4,9 @@ Stage 1 (LIT) trains the student's sections on the teacher's intermediate
 representations with SGD (momentum 0.9, lr 0.1, /10 at epoch 100 of 175);
 stage 2 fine-tunes the whole student end-to-end with KD (lr 0.01, /10 at epoch
 55 of 125). A student cut from the teacher's blocks starts trained and gets a
-tenth of those rates (`lit_tf.settings.default_stages`). With validation data, the student keeps the weights of its best
-fine-tune epoch by validation accuracy; the test split is never consulted.
+tenth of those rates (`lit_tf.settings.default_stages`). With validation data,
+the student keeps the weights of its best fine-tune epoch by validation
+accuracy; the test split is never consulted.
 
 Example:
 
